@@ -1,0 +1,322 @@
+"""The engine's public face: load services, take commands and process reports, fire timers,
+and hand out the effects and status objects that follow.
+
+Every entry point takes `now` (monotonic seconds), runs the rules to a fixed point, and leaves
+the resulting effects to be collected with `take_effects()`. Commands answer with an `Outcome`:
+a refusal is data, never an exception, and names what would have to change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from actors.engine.graph import Graph
+from actors.engine.model import Effect, ExitStatus, Idle, Role, State
+from actors.engine.record import DepLink, ServiceRecord
+from actors.engine.status import status_of
+from actors.spec import DepKind, ServiceSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The answer to a command. `dependents` lists what blocked a gentle stop or restart."""
+
+    ok: bool
+    message: str = ""
+    dependents: tuple[str, ...] = ()
+
+
+ACCEPTED = Outcome(True)
+
+
+class UnknownService(KeyError):
+    """A name the engine has no record for (the caller loads services before naming them)."""
+
+
+class Engine:
+    """The dependency engine: pure, single-threaded, driven by calls; see the package essay."""
+
+    def __init__(self) -> None:
+        self._g = Graph()
+        # Ordering links to services not loaded yet, by the missing name:
+        # name -> services that declared `after: name` / `before: name`.
+        self._pending_after: dict[str, list[str]] = defaultdict(list)
+        self._pending_before: dict[str, list[str]] = defaultdict(list)
+
+    # -----------------------------------------------------------------------------------------
+    # Loading
+    # -----------------------------------------------------------------------------------------
+
+    def add(self, specs: Iterable[ServiceSpec]) -> None:
+        """Add services. Their dependencies must be loaded already or be in `specs`; `before`
+        and `after` may name services that are not loaded (the link forms when they load)."""
+        specs = list(specs)
+        records = self._g.records
+        for spec in specs:
+            if spec.name in records:
+                raise ValueError(f"service {spec.name!r} is already loaded")
+        names = {spec.name for spec in specs}
+        for spec in specs:
+            for dep in spec.requires():
+                if dep not in records and dep not in names:
+                    raise ValueError(f"{spec.name}: dependency {dep!r} is not loaded")
+        for spec in specs:
+            records[spec.name] = ServiceRecord(spec)
+        for spec in specs:
+            self._link_declared(records[spec.name])
+        self._g.process_queues()
+
+    def reload(self, spec: ServiceSpec, now: float) -> Outcome:
+        """Replace a service's description, if the change is safe in its current state (dinit's
+        rules: a running service keeps its type, isn't starting or stopping, and gains no hard
+        dependency that is not started)."""
+        g = self._g
+        g.now = now
+        rec = self._record(spec.name)
+        if rec.state is not State.STOPPED:
+            if spec.type is not rec.spec.type:
+                return Outcome(False, f"cannot change the type of {spec.name} while it is "
+                                      f"{rec.state.value}; stop it first")
+            if rec.state is not State.STARTED:
+                return Outcome(False, f"cannot reload {spec.name} while it is {rec.state.value}")
+            for dep in spec.depends_on:
+                if dep not in rec.spec.depends_on and self._record(dep).state is not State.STARTED:
+                    return Outcome(False, f"cannot add dependency {dep} to {spec.name}: {dep} "
+                                          f"is not started; start it first")
+        for dep in spec.requires():
+            self._record(dep)  # the caller loads new dependencies first
+        # New links first, old ones after: a dependency kept across the reload never sees its
+        # activation count touch zero.
+        old_links = self._detach_declared(rec)
+        rec.spec = spec
+        self._link_declared(rec)
+        for link in old_links:
+            g.remove_link(link)
+        g.process_queues()
+        return ACCEPTED
+
+    def _link_declared(self, rec: ServiceRecord) -> None:
+        """Create the links `rec`'s spec declares, and those others declared towards it."""
+        g, records, name = self._g, self._g.records, rec.name
+        for kind, dep in rec.spec.dependencies():
+            if kind is DepKind.BEFORE:
+                if dep in records:
+                    g.add_link(records[dep], rec, DepKind.BEFORE)
+                else:
+                    self._pending_before[dep].append(name)
+            elif kind is DepKind.AFTER and dep not in records:
+                self._pending_after[dep].append(name)
+            else:
+                g.add_link(rec, records[dep], kind)
+        for waiter in self._pending_after.pop(name, ()):
+            if waiter in records:
+                g.add_link(records[waiter], rec, DepKind.AFTER)
+        for first in self._pending_before.pop(name, ()):
+            if first in records:
+                g.add_link(rec, records[first], DepKind.BEFORE)
+
+    def _detach_declared(self, rec: ServiceRecord) -> list[DepLink]:
+        """The links `rec`'s spec declared (not those others declared towards it), for the
+        caller to remove; pending ordering links by `rec` are forgotten at once."""
+        declared = [link for link in rec.deps if link.kind is not DepKind.BEFORE]
+        declared += [link for link in rec.dependents if link.kind is DepKind.BEFORE]
+        for pending, names in ((self._pending_after, rec.spec.after),
+                               (self._pending_before, rec.spec.before)):
+            for other in names:
+                if rec.name in pending.get(other, ()):
+                    pending[other].remove(rec.name)
+        return declared
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._g.records
+
+    def names(self) -> list[str]:
+        """Every loaded service, in load order."""
+        return list(self._g.records)
+
+    def spec(self, name: str) -> ServiceSpec:
+        return self._record(name).spec
+
+    def specs(self) -> dict[str, ServiceSpec]:
+        return {name: rec.spec for name, rec in self._g.records.items()}
+
+    def _record(self, name: str) -> ServiceRecord:
+        try:
+            return self._g.records[name]
+        except KeyError:
+            raise UnknownService(name) from None
+
+    # -----------------------------------------------------------------------------------------
+    # Commands
+    # -----------------------------------------------------------------------------------------
+
+    def start(self, name: str, now: float) -> Outcome:
+        """Activate explicitly, and so start it and its dependencies."""
+        rec = self._begin(name, now)
+        if self._g.shutting_down:
+            return Outcome(False, "cannot start services: shutting down")
+        if not rec.explicit:
+            rec.explicit = True
+            rec.required_by += 1
+        self._g.do_start(rec)
+        self._g.process_queues()
+        return ACCEPTED
+
+    def stop(self, name: str, now: float, force: bool = False) -> Outcome:
+        """Stop and remove explicit activation; refused while started services hard-depend on
+        it, unless forced, which stops them too. None of the stopped sub-tree restarts."""
+        rec = self._begin(name, now)
+        if not force:
+            blocking = self._hard_dependents(rec)
+            if blocking:
+                return Outcome(False, _blocked(name, "stop", blocking), blocking)
+        self._g.stop(rec, bring_down=True)
+        self._g.forced_stop(rec)
+        self._g.process_queues()
+        return ACCEPTED
+
+    def release(self, name: str, now: float) -> Outcome:
+        """Drop explicit activation; it stops only if nothing else needs it."""
+        rec = self._begin(name, now)
+        self._g.stop(rec, bring_down=False)
+        self._g.process_queues()
+        return ACCEPTED
+
+    def wake(self, name: str, now: float) -> Outcome:
+        """Start again for the active dependents that want it, without explicit activation."""
+        rec = self._begin(name, now)
+        if self._g.shutting_down:
+            return Outcome(False, "cannot wake services: shutting down")
+        found = False
+        for link in rec.dependents:
+            if link.is_ordering or link.dependent.state not in (State.STARTED, State.STARTING):
+                continue
+            found = True
+            if not link.holding_acq:
+                link.holding_acq = True
+                self._g.require(rec)
+        if not found:
+            return Outcome(False, f"{name} has no active dependents; cannot wake it "
+                                  f"(use start to activate it explicitly)")
+        self._g.process_queues()
+        return ACCEPTED
+
+    def restart(self, name: str, now: float, force: bool = False) -> Outcome:
+        """Stop then start a started service, keeping its activation; with `force`, its hard
+        dependents stop first and come back afterwards."""
+        rec = self._begin(name, now)
+        if self._g.shutting_down:
+            return Outcome(False, "cannot restart services: shutting down")
+        if rec.state is not State.STARTED:
+            return Outcome(False, f"{name} is not started ({rec.state.value}); use start")
+        if not force:
+            blocking = self._hard_dependents(rec)
+            if blocking:
+                return Outcome(False, _blocked(name, "restart", blocking), blocking)
+        self._g.restart(rec)
+        self._g.process_queues()
+        return ACCEPTED
+
+    def shutdown(self, now: float) -> None:
+        """Stop everything in reverse dependency order; starts are refused from now on, and a
+        start under way is interrupted rather than waited for."""
+        g = self._g
+        g.now = now
+        g.shutting_down = True
+        for rec in list(g.records.values()):
+            g.stop(rec, bring_down=False)
+        g.process_queues()
+        if g.active_count == 0:
+            g.effects.append(Idle())  # nothing was running: the supervisor may go at once
+
+    def _hard_dependents(self, rec: ServiceRecord) -> tuple[str, ...]:
+        return tuple(link.dependent.name for link in rec.dependents
+                     if link.kind is DepKind.REGULAR and link.holding_acq)
+
+    def _begin(self, name: str, now: float) -> ServiceRecord:
+        self._g.now = now
+        return self._record(name)
+
+    # -----------------------------------------------------------------------------------------
+    # Reports from processes (through the watchers)
+    # -----------------------------------------------------------------------------------------
+
+    def on_spawned(self, name: str, pid: int, now: float, role: Role = Role.START) -> None:
+        rec = self._begin(name, now)
+        self._g.lifecycle(rec).on_spawned(rec, pid, role)
+        self._g.process_queues()
+
+    def on_spawn_failed(self, name: str, reason: str, now: float,
+                        role: Role = Role.START) -> None:
+        rec = self._begin(name, now)
+        self._g.lifecycle(rec).on_spawn_failed(rec, reason, role)
+        self._g.process_queues()
+
+    def on_ready(self, name: str, now: float) -> None:
+        rec = self._begin(name, now)
+        self._g.lifecycle(rec).on_ready(rec)
+        self._g.process_queues()
+
+    def on_ready_failed(self, name: str, now: float) -> None:
+        rec = self._begin(name, now)
+        self._g.lifecycle(rec).on_ready_failed(rec)
+        self._g.process_queues()
+
+    def on_exited(self, name: str, exit: ExitStatus, now: float,
+                  role: Role = Role.START) -> None:
+        rec = self._begin(name, now)
+        self._g.lifecycle(rec).on_exited(rec, exit, role)
+        self._g.process_queues()
+
+    # -----------------------------------------------------------------------------------------
+    # Time
+    # -----------------------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """The earliest armed deadline, for the actor's poll timeout; None when nothing waits."""
+        return self._g.next_deadline()
+
+    def advance(self, now: float) -> None:
+        """Fire every timer due at `now`, one at a time, each to a fixed point."""
+        g = self._g
+        g.now = now
+        while (due := g.pop_due_timer()) is not None:
+            rec, kind = due
+            g.lifecycle(rec).on_timer(rec, kind)
+            g.process_queues()
+
+    # -----------------------------------------------------------------------------------------
+    # Results
+    # -----------------------------------------------------------------------------------------
+
+    def take_effects(self) -> list[Effect]:
+        effects, self._g.effects = self._g.effects, []
+        return effects
+
+    def status(self, name: str) -> dict[str, Any]:
+        return status_of(self._record(name))
+
+    def statuses(self) -> list[dict[str, Any]]:
+        return [status_of(rec) for rec in self._g.records.values()]
+
+    def state(self, name: str) -> State:
+        return self._record(name).state
+
+    def pid(self, name: str) -> int | None:
+        return self._record(name).pid
+
+    @property
+    def active_count(self) -> int:
+        return self._g.active_count
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._g.shutting_down
+
+
+def _blocked(name: str, verb: str, dependents: tuple[str, ...]) -> str:
+    return (f"{name} has started dependents: {', '.join(dependents)}; "
+            f"use --force to {verb} them too")

@@ -1,0 +1,115 @@
+"""The engine's mutable per-service state and the links between services.
+
+A `ServiceRecord` is the run-time twin of a frozen `ServiceSpec`. Its fields are changed only
+by the rules in `graph.py` and `lifecycle.py`; everything else reads them (the status object is
+built from them and nothing else).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from actors.engine.model import ExitStatus, State, StopReason, TimerKind
+from actors.engine.restart import RestartWindow
+from actors.spec import DepKind, ServiceSpec
+
+
+class DepLink:
+    """One edge: `dependent` relies on (or is ordered after) `dependency`.
+
+    `before: X` declared on S is stored like `after: S` declared on X, so every link reads
+    "dependent waits for dependency".
+    """
+
+    __slots__ = ("dependent", "dependency", "kind", "waiting_on", "holding_acq")
+
+    def __init__(self, dependent: ServiceRecord, dependency: ServiceRecord, kind: DepKind):
+        self.dependent = dependent
+        self.dependency = dependency
+        self.kind = kind
+        # Invariant: True only while `dependent` is STARTING (or restarting) and `dependency`
+        # has not started yet.
+        self.waiting_on = False
+        # Invariant: True iff this link contributes 1 to `dependency.required_by`.
+        self.holding_acq = False
+
+    @property
+    def is_ordering(self) -> bool:
+        return self.kind is DepKind.AFTER or self.kind is DepKind.BEFORE
+
+    @property
+    def is_hard(self) -> bool:
+        """A hard link stops its dependent when the dependency stops. A milestone is hard only
+        while the dependent still waits for it (dinit's service_dep::is_hard)."""
+        return self.kind is DepKind.REGULAR or (self.kind is DepKind.MILESTONE and self.waiting_on)
+
+    def __repr__(self) -> str:
+        return f"<{self.dependent.name} -{self.kind.value}-> {self.dependency.name}>"
+
+
+@dataclass(eq=False, slots=True)
+class Timer:
+    kind: TimerKind
+    deadline: float
+
+
+@dataclass(eq=False, slots=True)
+class ServiceRecord:
+    spec: ServiceSpec
+    state: State = State.STOPPED
+    target: State = State.STOPPED
+    # Whether a command (or the supervisor's command line) asked for this service to run.
+    explicit: bool = False
+    # Invariant (once queues are drained): explicit + number of links with holding_acq.
+    required_by: int = 0
+    # Counted in the engine's active total: from a start until it stops for good.
+    active: bool = False
+    deps: list[DepLink] = field(default_factory=list)
+    dependents: list[DepLink] = field(default_factory=list)
+
+    # Propagation requests, handled in phase one (see the engine's essay).
+    prop_require: bool = False
+    prop_release: bool = False
+    prop_failure: bool = False
+    prop_start: bool = False
+    prop_stop: bool = False
+    in_prop_queue: bool = False
+    in_transition_queue: bool = False
+
+    # STARTING: still waiting for dependencies. STOPPING: still waiting for dependents.
+    waiting_for_deps: bool = False
+    # It must actually stop (its process died, or a stop was forced): a stop that can't be
+    # cancelled by a new start.
+    force_stop: bool = False
+    start_failed: bool = False
+    start_skipped: bool = False
+    in_auto_restart: bool = False
+    in_user_restart: bool = False
+    stop_reason: StopReason | None = None
+    gave_up: bool = False  # the restart limit was exceeded (it stopped as failed)
+    failure: str = ""      # the last failure, in words, for messages
+
+    # The process side (process and scripted services).
+    pid: int | None = None
+    awaiting_exec: bool = False     # a Spawn went out; no word yet of exec success or failure
+    stop_issued: bool = False       # term-signal sent or stop command launched
+    stop_cmd_running: bool = False  # a process service's stop-command is running
+    interrupting_start: bool = False  # scripted: the start command was sent SIGINT to cancel it
+    smooth_recovering: bool = False
+    last_exit: ExitStatus | None = None
+    last_start: float = float("-inf")
+    window: RestartWindow = field(default_factory=RestartWindow)
+    restarts: int = 0               # automatic restarts since last started by command
+    timer: Timer | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def is_fundamentally_stopped(self) -> bool:
+        """Stopped, or starting but still only waiting for dependencies (trivially stoppable)."""
+        return self.state is State.STOPPED or (self.state is State.STARTING and self.waiting_for_deps)
+
+    def __repr__(self) -> str:
+        return (f"<{self.name} {self.state.value}->{self.target.value} req={self.required_by}"
+                f"{' explicit' if self.explicit else ''}>")
