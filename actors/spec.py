@@ -162,7 +162,11 @@ class ServiceSpec:
     ready_notification: ReadyNotification | None = None
 
     options: frozenset[str] = frozenset()
+    # Applied by the service's watcher to itself before it starts the process, so the process
+    # inherits them (the watcher serves this one service only).
     nice: int | None = None
+    oom_score_adj: int | None = None
+    rlimits: tuple[tuple[str, int, int], ...] = ()  # ("nofile", soft, hard); -1 = unlimited
     instances: int | None = None  # zeroinit's addition: this service is a pool of N instances
     template_arg: str | None = None  # the `arg` of `name@arg`, substituted for $1
     source: Source | None = field(default=None, compare=False)

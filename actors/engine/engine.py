@@ -192,7 +192,7 @@ class Engine:
             return Outcome(False, "cannot wake services: shutting down")
         found = False
         for link in rec.dependents:
-            if link.is_ordering or link.dependent.state not in (State.STARTED, State.STARTING):
+            if link.is_ordering or not _wants_to_run(link.dependent):
                 continue
             found = True
             if not link.holding_acq:
@@ -315,6 +315,11 @@ class Engine:
     @property
     def shutting_down(self) -> bool:
         return self._g.shutting_down
+
+
+def _wants_to_run(rec: ServiceRecord) -> bool:
+    """Starting or started, and meant to stay up (not a start that will stop once done)."""
+    return rec.state in (State.STARTED, State.STARTING) and rec.target is State.STARTED
 
 
 def _blocked(name: str, verb: str, dependents: tuple[str, ...]) -> str:

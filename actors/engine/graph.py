@@ -109,6 +109,11 @@ class Graph:
             if self.dependents_stopped(rec):
                 rec.waiting_for_deps = False
                 self.lifecycle(rec).bring_down(rec)
+            else:
+                # A dependent counted as down when the stop began (it was only waiting for its
+                # own dependencies) still holds this service: wait for it to say it stopped.
+                # (dinit gets away without this only because its queues are LIFO.)
+                rec.waiting_for_deps = True
 
     # -----------------------------------------------------------------------------------------
     # Activation: require and release
@@ -171,13 +176,20 @@ class Graph:
             # is still waiting for its dependents and nothing forces it down.
             if rec.state is not STOPPING or not rec.waiting_for_deps or rec.force_stop:
                 return
+            # Its dependencies may have been released when the stop began: hold them again.
+            # (dinit leaves them released here.)
+            rec.prop_require = not rec.prop_release
+            rec.prop_release = False
+            if rec.prop_require:
+                self.enqueue_prop(rec)
         else:
             # Soft dependents that are up hold this service again now that it runs (dinit.8:
             # the documented "re-attach" quirk, test_softdep5).
             for link in rec.dependents:
                 if link.is_hard or link.is_ordering or link.holding_acq:
                     continue
-                if link.dependent.state is STARTED or link.dependent.state is STARTING:
+                dependent = link.dependent
+                if dependent.state in (STARTED, STARTING) and dependent.target is STARTED:
                     link.holding_acq = True
                     rec.required_by += 1
             self._mark_active(rec)
@@ -218,6 +230,7 @@ class Graph:
             self.enqueue_transition(rec)
 
     def started(self, rec: ServiceRecord) -> None:
+        rec.running = True
         self.set_state(rec, STARTED)
         if rec.force_stop or rec.target is STOPPED:
             self.do_stop(rec)
@@ -363,8 +376,9 @@ class Graph:
                         dependent.in_user_restart = True
                         dependent.prop_stop = True
                         self.enqueue_prop(dependent)
-            elif not for_restart and not link.is_ordering:
+            elif not for_restart:
                 # A soft link breaks when its dependency stops for good; kept over a restart.
+                # (An ordering link only stops waiting: it never holds anything.)
                 if link.waiting_on:
                     link.waiting_on = False
                     self.dependency_started(dependent)
@@ -374,11 +388,15 @@ class Graph:
         return all_down
 
     def dependents_stopped(self, rec: ServiceRecord) -> bool:
-        """Whether no hard dependent still holds `rec` (one waiting for it is restarting)."""
-        for link in rec.dependents:
-            if link.is_hard and link.holding_acq and not link.waiting_on:
-                return False
-        return True
+        """Whether every hard dependent is down: stopped, or only waiting for its dependencies
+        (one waiting for `rec` is restarting).
+
+        dinit asks instead whether a hard dependent still *holds* `rec`; but a dependent whose
+        start could not be interrupted releases its dependencies at once while its process
+        still runs, and `rec` must not stop under it.
+        """
+        return all(link.dependent.is_fundamentally_stopped()
+                   for link in rec.dependents if link.is_hard)
 
     def dependent_stopped(self, rec: ServiceRecord) -> None:
         if rec.state is STOPPING and rec.waiting_for_deps:
@@ -387,10 +405,11 @@ class Graph:
     def stopped(self, rec: ServiceRecord) -> None:
         """The service is down (its dependents too, unless its process died unexpectedly)."""
         rec.force_stop = False
+        rec.running = False
         will_restart = rec.target is STARTED
         if not will_restart:
             for link in rec.dependents:
-                if link.is_hard or link.is_ordering:
+                if link.is_hard:
                     continue
                 if link.waiting_on:
                     link.waiting_on = False
@@ -402,10 +421,17 @@ class Graph:
             self.dependent_stopped(link.dependency)
         self.set_state(rec, STOPPED)
         if will_restart:
+            # A restart needs its dependencies like any start: hold again the soft links that
+            # broke meanwhile (hard ones were kept). dinit would wait forever for them instead.
+            rec.prop_require = True
+            self.enqueue_prop(rec)
             self.initiate_start(rec)
         else:
             if rec.explicit:
                 self.drop_explicit(rec)
+            # Normally released already when its count fell to 0; this makes sure a service
+            # that stopped for good holds nothing, whatever acquired a link meanwhile.
+            self.release_dependencies(rec)
             self._mark_inactive(rec)
             if rec.spec.has_process:
                 self.effects.append(Retire(rec.name))

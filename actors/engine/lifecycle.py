@@ -35,6 +35,7 @@ class Internal:
         self.g.started(rec)
 
     def bring_down(self, rec: ServiceRecord) -> None:
+        rec.running = False
         self.g.stopped(rec)
 
     def can_interrupt_start(self, rec: ServiceRecord) -> bool:
@@ -71,6 +72,11 @@ class Process(Internal):
     # --- starting -----------------------------------------------------------------------------
 
     def bring_up(self, rec: ServiceRecord) -> None:
+        if rec.awaiting_exec:
+            return  # a launch is in flight; its report decides
+        if rec.running and rec.pid is not None:
+            self.g.started(rec)  # a stop turned round before it reached the process
+            return
         if rec.in_auto_restart:
             self._relaunch_after_delay(rec)
             return
@@ -119,6 +125,7 @@ class Process(Internal):
 
     def bring_down(self, rec: ServiceRecord) -> None:
         g = self.g
+        rec.running = False
         if rec.stop_cmd_running or rec.stop_issued or rec.awaiting_exec:
             return  # a stop is under way, or the exec status is still to come
         if rec.pid is None:
@@ -280,10 +287,25 @@ class Scripted(Process):
         rec.interrupting_start = not super().interrupt_start(rec)
         return not rec.interrupting_start
 
+    def bring_up(self, rec: ServiceRecord) -> None:
+        if rec.running:
+            self.g.started(rec)  # a stop turned round before its stop command ran
+            return
+        super().bring_up(rec)
+
     def bring_down(self, rec: ServiceRecord) -> None:
-        g = self.g
         if rec.pid is not None or rec.awaiting_exec:
             return  # a command is still running; its end is reported
+        if not rec.running:
+            # Its start command never completed, so there is nothing to undo (dinit would run
+            # the stop command even for a start that never began).
+            self.g.stopped(rec)
+            return
+        rec.running = False
+        self._run_stop_command(rec)
+
+    def _run_stop_command(self, rec: ServiceRecord) -> None:
+        g = self.g
         if not rec.spec.stop_command:
             g.stopped(rec)
             return
@@ -327,7 +349,7 @@ class Scripted(Process):
                 if exit.code is not None and exit.code != 0:
                     g.stopped(rec)  # a command that failed by itself needs no clean-up
                 else:
-                    self.bring_down(rec)  # it completed, or our SIGINT ended it: clean up
+                    self._run_stop_command(rec)  # it completed, or our SIGINT ended it: clean up
             else:
                 if not exit.clean:
                     # dinit: a failing stop command is a warning; the service is stopped.

@@ -81,6 +81,9 @@ class ServiceRecord:
     # It must actually stop (its process died, or a stop was forced): a stop that can't be
     # cancelled by a new start.
     force_stop: bool = False
+    # What its start brought up is still there: set when it starts, cleared as soon as it
+    # begins to be brought down. A stop turned round before that point needs no new start.
+    running: bool = False
     start_failed: bool = False
     start_skipped: bool = False
     in_auto_restart: bool = False
