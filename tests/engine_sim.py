@@ -42,6 +42,7 @@ class FakeProcess:
     pid: int | None = None       # None until the exec is reported
     signals: list[str] = field(default_factory=list)
     killed: bool = False
+    ready: bool = False          # it reported ready
 
 
 class Sim:
@@ -116,6 +117,9 @@ class Sim:
         return self._absorb()
 
     def ready(self, name: str) -> list:
+        proc = self.procs.get((name, Role.START))
+        if proc is not None:
+            proc.ready = True
         self.engine.on_ready(name, self.now)
         return self._absorb()
 

@@ -230,6 +230,7 @@ def settle(sim: Sim) -> None:
             (name, role), _ = dying[0]
             sim.exits(name, role=role)
         elif (ready := [n for (n, r), p in sim.procs.items() if p.pid is not None
+                        and not p.ready
                         and r is Role.START and graph.records[n].spec.ready_notification
                         and (graph.records[n].state is State.STARTING
                              or graph.records[n].smooth_recovering)]):

@@ -271,6 +271,21 @@ class Engine:
         self._g.lifecycle(rec).on_exited(rec, exit, role)
         self._g.process_queues()
 
+    def on_lost(self, name: str, now: float) -> None:
+        """The service's processes were lost with its watcher (and killed): a spawn still
+        awaited failed, a running command ended by SIGKILL."""
+        rec = self._begin(name, now)
+        life = self._g.lifecycle(rec)
+        killed = ExitStatus(signal="SIGKILL")
+        if rec.stop_cmd_running:
+            life.on_exited(rec, killed, Role.STOP)
+        if rec.awaiting_exec:
+            role = Role.START if rec.state is State.STARTING or rec.smooth_recovering else Role.STOP
+            life.on_spawn_failed(rec, "its watcher died before it could start it", role)
+        elif rec.pid is not None:
+            life.on_exited(rec, killed, Role.START)
+        self._g.process_queues()
+
     # -----------------------------------------------------------------------------------------
     # Time
     # -----------------------------------------------------------------------------------------

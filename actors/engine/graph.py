@@ -170,18 +170,21 @@ class Graph:
     def do_start(self, rec: ServiceRecord) -> None:
         """The target became STARTED: start, or cancel a stop that can still be cancelled."""
         was_active = rec.state is not STOPPED
+        was_wanted = rec.target is STARTED
         rec.target = STARTED
         if was_active:
+            if not was_wanted:
+                # Its dependencies may have been released when it was told to stop (a start
+                # that could not be interrupted releases them at once): hold them again.
+                # dinit leaves them released.
+                rec.prop_require = not rec.prop_release
+                rec.prop_release = False
+                if rec.prop_require:
+                    self.enqueue_prop(rec)
             # Already starting or started; or stopping, which can be turned round only while it
             # is still waiting for its dependents and nothing forces it down.
             if rec.state is not STOPPING or not rec.waiting_for_deps or rec.force_stop:
                 return
-            # Its dependencies may have been released when the stop began: hold them again.
-            # (dinit leaves them released here.)
-            rec.prop_require = not rec.prop_release
-            rec.prop_release = False
-            if rec.prop_require:
-                self.enqueue_prop(rec)
         else:
             # Soft dependents that are up hold this service again now that it runs (dinit.8:
             # the documented "re-attach" quirk, test_softdep5).

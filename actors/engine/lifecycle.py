@@ -126,11 +126,11 @@ class Process(Internal):
     def bring_down(self, rec: ServiceRecord) -> None:
         g = self.g
         rec.running = False
+        rec.smooth_recovering = False  # going down: no recovery is under way any more
         if rec.stop_cmd_running or rec.stop_issued or rec.awaiting_exec:
             return  # a stop is under way, or the exec status is still to come
         if rec.pid is None:
             # Already dead (perhaps waiting for a relaunch during smooth recovery).
-            rec.smooth_recovering = False
             if self._restart_pending(rec):
                 g.cancel_timer(rec)
             g.stopped(rec)

@@ -1,0 +1,340 @@
+"""The control protocol's server side: one handler per request kind, in the root.
+
+Each handler checks its request, drives the engine, and answers with one reply, now or (for a
+waiting start/stop/restart, a log follower, an events stream) later. A refusal or a failure is
+a `CommandError` with a reply code and one sentence; it never escapes as an exception.
+docs/protocol.md is the reference for clients.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+from actors.engine import Notify
+from actors.signames import normalise as normalise_signal
+from actors.spec import LogType, is_valid_service_name
+from actors.waiting import Envelope, Stream, Streams, Waiter
+from broker import protocol
+
+if TYPE_CHECKING:
+    from actors.root import Root
+
+LOG_FILE_TAIL = 64 * 1024  # how much of a logfile `logs` shows
+
+
+class CommandError(Exception):
+    def __init__(self, code: str, message: str, **details: Any):
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
+
+
+class ControlServer:
+    def __init__(self, root: Root):
+        self.root = root
+        self.engine = root.engine
+        self.waiters: list[Waiter] = []
+        self.streams = Streams()
+        self.log_requests: dict[int, tuple[Envelope, int, str]] = {}
+        self._next_log_request = 0
+        self.shutdown_waiters: list[tuple[Envelope, int]] = []
+
+    # --- dispatch -----------------------------------------------------------------------------
+
+    def on_frames(self, frames: list[bytes]) -> None:
+        """One message from a client: [identity, payload], or REQ-style [identity, b"", payload]."""
+        if len(frames) == 3 and frames[1] == b"":
+            envelope, payload = tuple(frames[:2]), frames[2]
+        elif len(frames) == 2:
+            envelope, payload = (frames[0],), frames[1]
+        else:
+            self.root.console.log(f"dropped a control message of {len(frames)} frames")
+            self._send(tuple(frames[:1]), protocol.reply_error(
+                0, protocol.E_BAD_REQUEST, "a request is exactly one frame"))
+            return
+        try:
+            request = protocol.decode_request(payload)
+        except protocol.ProtocolError as exc:
+            self.root.console.log(f"bad request: {exc}")
+            self._send(envelope, protocol.reply_error(0, protocol.E_BAD_REQUEST, str(exc)))
+            return
+        request_id = request["id"]
+        handler = getattr(self, "do_" + request["kind"])
+        try:
+            result = handler(envelope, request)
+        except CommandError as exc:
+            self._send(envelope, protocol.reply_error(request_id, exc.code, exc.message,
+                                                      **exc.details))
+            return
+        if result is not _LATER:
+            self._send(envelope, protocol.reply_ok(request_id, result))
+
+    def _send(self, envelope: Envelope, frame: bytes) -> bool:
+        if self.root.send_client(envelope, frame):
+            return True
+        for stream in self.streams.drop_client(envelope):
+            if stream.service and not self.streams.followed(stream.service):
+                self.root.watchers.send(stream.service, "follow", on=False)
+        return False
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _names(self, names: list[str]) -> list[str]:
+        if not names:
+            raise CommandError(protocol.E_BAD_REQUEST, "no service named")
+        return [self._service(name) for name in names]
+
+    def _service(self, name: str) -> str:
+        if not is_valid_service_name(name):
+            raise CommandError(protocol.E_UNKNOWN_SERVICE, f"{name!r} is not a valid service name")
+        error = self.root.ensure_loaded(name)
+        if error:
+            raise CommandError(protocol.E_UNKNOWN_SERVICE, error)
+        return name
+
+    def _statuses(self, names: list[str]) -> list[dict[str, Any]]:
+        return [self.root.status(name) for name in names]
+
+    def _refuse_while_shutting_down(self, verb: str) -> None:
+        if self.engine.shutting_down:
+            raise CommandError(protocol.E_SHUTTING_DOWN, f"cannot {verb}: shutting down")
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def do_hello(self, envelope: Envelope, request: dict) -> Any:
+        return {"server": "zeroinit", "version": protocol.PROTOCOL_VERSION,
+                "pid": os.getpid(), "node": socket.gethostname()}
+
+    def do_list(self, envelope: Envelope, request: dict) -> Any:
+        return [self.root.status(name) for name in self.engine.names()]
+
+    def do_status(self, envelope: Envelope, request: dict) -> Any:
+        return self._statuses(self._names(request["names"]))
+
+    def do_start(self, envelope: Envelope, request: dict) -> Any:
+        self._refuse_while_shutting_down("start services")
+        names = self._names(request["names"])
+        return self._command(envelope, request, names, "started",
+                             lambda name, now: self.engine.start(name, now))
+
+    def do_stop(self, envelope: Envelope, request: dict) -> Any:
+        names = self._names(request["names"])
+        force = request["force"]
+        return self._command(envelope, request, names, "stopped",
+                             lambda name, now: self.engine.stop(name, now, force))
+
+    def do_restart(self, envelope: Envelope, request: dict) -> Any:
+        self._refuse_while_shutting_down("restart services")
+        names = self._names(request["names"])
+        force = request["force"]
+        return self._command(envelope, request, names, "started",
+                             lambda name, now: self.engine.restart(name, now, force))
+
+    def do_release(self, envelope: Envelope, request: dict) -> Any:
+        names = self._names(request["names"])
+        return self._command(envelope, {**request, "wait": False}, names, "stopped",
+                             lambda name, now: self.engine.release(name, now))
+
+    def do_wake(self, envelope: Envelope, request: dict) -> Any:
+        self._refuse_while_shutting_down("wake services")
+        names = self._names(request["names"])
+        return self._command(envelope, {**request, "wait": False}, names, "started",
+                             lambda name, now: self.engine.wake(name, now))
+
+    def _command(self, envelope: Envelope, request: dict, names: list[str], goal: str,
+                 action) -> Any:
+        """Apply `action` to each name; refusals answer at once, in one sentence."""
+        refusals = []
+        for name in names:
+            outcome = action(name, self.root.now())
+            if not outcome.ok:
+                refusals.append((outcome.message, outcome.dependents))
+            self.root.apply_effects()
+        if refusals:
+            message = "; ".join(message for message, _ in refusals)
+            dependents = [d for _, deps in refusals for d in deps]
+            raise CommandError(protocol.E_REFUSED, message, dependents=dependents,
+                               statuses=self._statuses(names))
+        if not request.get("wait"):
+            return self._statuses(names)
+        waiter = Waiter(envelope, request["id"], goal, names, set(names))
+        waiter.settle(self.root.status)
+        if waiter.done:
+            return self._finish(waiter)
+        self.waiters.append(waiter)
+        return _LATER
+
+    def _finish(self, waiter: Waiter) -> Any:
+        statuses = self._statuses(waiter.names)
+        if waiter.failures:
+            message = "; ".join(f"{name} failed to start: {reason}"
+                                for name, reason in waiter.failures.items())
+            raise CommandError(protocol.E_FAILED, message, statuses=statuses)
+        return statuses
+
+    def do_signal(self, envelope: Envelope, request: dict) -> Any:
+        name = self._service(request["name"])
+        try:
+            sig = normalise_signal(request["signal"])
+        except ValueError as exc:
+            raise CommandError(protocol.E_BAD_REQUEST, str(exc)) from None
+        pid = self.engine.pid(name)
+        if pid is None:
+            raise CommandError(protocol.E_REFUSED, f"{name} has no running process to signal")
+        self.root.watchers.send(name, "signal", signal=sig, group=False)
+        return {"pid": pid, "signal": sig}
+
+    def do_logs(self, envelope: Envelope, request: dict) -> Any:
+        name = self._service(request["name"])
+        spec = self.engine.spec(name)
+        if spec.log_type is LogType.FILE:
+            return {"type": "file", "path": spec.logfile, **_tail(spec.logfile)}
+        if spec.log_type is not LogType.BUFFER:
+            raise CommandError(protocol.E_REFUSED,
+                               f"{name} does not keep its output (log-type = "
+                               f"{spec.log_type.value}); set log-type = buffer or a logfile")
+        if request["follow"]:
+            self.streams.followers.append(Stream(envelope, request["id"], name))
+            self.root.watchers.send(name, "follow", on=True)
+        if name not in self.root.watchers:
+            data = self.root.watchers.output_of(name)
+            if request["clear"]:
+                self.root.watchers.last_output[name] = b""
+            return self._logs_answer(envelope, request, name, data, False)
+        self._next_log_request += 1
+        self.log_requests[self._next_log_request] = (envelope, request["id"], name)
+        self.root.watchers.send(name, "logs", request=self._next_log_request,
+                                clear=request["clear"])
+        return _LATER
+
+    def _logs_answer(self, envelope: Envelope, request: dict, name: str, data: bytes,
+                     truncated: bool) -> Any:
+        if request["follow"]:
+            # A follower gets the buffer as its first output; the stream goes on.
+            self._send(envelope, protocol.encode("output", id=request["id"], service=name,
+                                                 data=data))
+            return _LATER
+        return {"type": "buffer", "data": data, "truncated": truncated}
+
+    def on_logs_report(self, request: int, data: bytes, truncated: bool) -> None:
+        pending = self.log_requests.pop(request, None)
+        if pending is None:
+            return
+        envelope, request_id, name = pending
+        follow = any(s.envelope == envelope and s.request_id == request_id
+                     for s in self.streams.followers)
+        answer = self._logs_answer(envelope, {"follow": follow, "id": request_id}, name,
+                                   data, truncated)
+        if answer is not _LATER:
+            self._send(envelope, protocol.reply_ok(request_id, answer))
+
+    def do_tree(self, envelope: Envelope, request: dict) -> Any:
+        if request["name"] is not None:
+            roots = [self._service(request["name"])]
+        else:
+            depended = {dep for spec in self.engine.specs().values() for dep in spec.requires()}
+            roots = [name for name in self.engine.names() if name not in depended]
+        rows = []
+        for root in roots:
+            stack = [(root, 0, None)]
+            while stack:
+                name, depth, link = stack.pop()
+                status = self.root.status(name)
+                rows.append({"name": name, "depth": depth, "link": link,
+                             "state": status["state"], "target": status["target"],
+                             "failed": status["failed"]})
+                spec = self.engine.spec(name)
+                children = [(d, "depends-on") for d in spec.depends_on]
+                children += [(d, "depends-ms") for d in spec.depends_ms]
+                children += [(d, "waits-for") for d in spec.waits_for]
+                for child, kind in reversed(children):
+                    stack.append((child, depth + 1, kind))
+        return rows
+
+    def do_reload(self, envelope: Envelope, request: dict) -> Any:
+        name = request["name"]
+        if not is_valid_service_name(name):
+            raise CommandError(protocol.E_UNKNOWN_SERVICE, f"{name!r} is not a valid service name")
+        error = self.root.reload(name)
+        if error:
+            raise CommandError(protocol.E_REFUSED, error)
+        return self.root.status(name)
+
+    def do_events(self, envelope: Envelope, request: dict) -> Any:
+        self.streams.events.append(Stream(envelope, request["id"]))
+        return _LATER
+
+    def do_cancel(self, envelope: Envelope, request: dict) -> Any:
+        for stream in self.streams.drop_client(envelope):
+            self._send(envelope, protocol.reply_ok(stream.request_id, None))
+            if stream.service and not self.streams.followed(stream.service):
+                self.root.watchers.send(stream.service, "follow", on=False)
+        return None
+
+    def do_shutdown(self, envelope: Envelope, request: dict) -> Any:
+        self.shutdown_waiters.append((envelope, request["id"]))
+        self.root.begin_shutdown("shutdown requested")
+        return _LATER
+
+    # --- what happens meanwhile ---------------------------------------------------------------
+
+    def on_notify(self, effect: Notify) -> None:
+        for waiter in self.waiters:
+            waiter.on_notify(effect)
+        if self.streams.events:
+            frame_fields = {"status": effect.status, "event": effect.event, "time": time.time()}
+            for stream in list(self.streams.events):
+                self._send(stream.envelope, protocol.encode("event", id=stream.request_id,
+                                                            **frame_fields))
+
+    def on_output(self, service: str, data: bytes) -> None:
+        for stream in self.streams.followers_of(service):
+            self._send(stream.envelope, protocol.encode("output", id=stream.request_id,
+                                                        service=service, data=data))
+
+    def after_effects(self) -> None:
+        """Answer the waiters whose services got where they wait for."""
+        still = []
+        for waiter in self.waiters:
+            waiter.settle(self.root.status)
+            if not waiter.done:
+                still.append(waiter)
+                continue
+            try:
+                self._send(waiter.envelope, protocol.reply_ok(waiter.request_id,
+                                                              self._finish(waiter)))
+            except CommandError as exc:
+                self._send(waiter.envelope, protocol.reply_error(
+                    waiter.request_id, exc.code, exc.message, **exc.details))
+        self.waiters = still
+
+    def on_exit(self) -> None:
+        """The root is about to exit: answer everyone still waiting."""
+        for envelope, request_id in self.shutdown_waiters:
+            self._send(envelope, protocol.reply_ok(request_id, None))
+        for waiter in self.waiters:
+            self._send(waiter.envelope, protocol.reply_error(
+                waiter.request_id, protocol.E_SHUTTING_DOWN, "the supervisor is shutting down",
+                statuses=self._statuses(waiter.names)))
+        for stream in self.streams.events + self.streams.followers:
+            self._send(stream.envelope, protocol.reply_ok(stream.request_id, None))
+        self.waiters, self.shutdown_waiters = [], []
+
+
+_LATER = object()  # a handler's "the reply comes later"
+
+
+def _tail(path: str | None) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - LOG_FILE_TAIL))
+            data = f.read()
+    except OSError as exc:
+        raise CommandError(protocol.E_REFUSED, f"cannot read logfile {path}: {exc.strerror}")
+    truncated = size > LOG_FILE_TAIL
+    if truncated and b"\n" in data:
+        data = data[data.index(b"\n") + 1:]
+    return {"data": data, "truncated": truncated}

@@ -1,0 +1,316 @@
+"""A watcher's processes: start one of its service's commands, keep its output, read its
+readiness pipe, signal it, and collect its exit.
+
+This is plain process work (no messaging): `watcher.py` drives it and reports what happens.
+Each command runs in a new session, so it leads its own process group and a stop can signal
+the whole group. Exec failures are learnt through the close-on-exec status pipe that
+`subprocess` uses internally, and reported as `SpawnError` with the reason in words.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors.signames import signal_name, signal_number
+
+RESERVED_FDS = range(3, 10)  # placeholders, so `pipefd:N` can be given N in 3..9 cheaply
+
+
+class SpawnError(Exception):
+    """A command could not be started; the message says why."""
+
+
+def reserve_low_fds() -> None:
+    """Hold fds 3-9 on /dev/null before anything else opens files, so that a readiness pipe
+    can later be put at the number a service asks for without disturbing ZeroMQ's fds."""
+    devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    for fd in RESERVED_FDS:
+        if fd == devnull:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.dup2(devnull, fd, inheritable=False)
+    if devnull not in RESERVED_FDS:
+        os.close(devnull)
+
+
+class OutputBuffer:
+    """The last `size` bytes of a service's output (a ring: old output makes way for new)."""
+
+    def __init__(self, size: int, seed: bytes = b""):
+        self.size = max(0, size)
+        self._data = bytearray(seed[-self.size:] if self.size else b"")
+        self.truncated = len(seed) > self.size
+
+    def append(self, data: bytes) -> None:
+        self._data += data
+        excess = len(self._data) - self.size
+        if excess > 0:
+            del self._data[:excess]
+            self.truncated = True
+
+    def snapshot(self) -> bytes:
+        return bytes(self._data)
+
+    def clear(self) -> None:
+        self._data.clear()
+        self.truncated = False
+
+
+@dataclass
+class Child:
+    role: str
+    pid: int
+    pidfd: int
+    group: bool
+    popen: subprocess.Popen = field(repr=False)  # held so subprocess never reaps it itself
+
+
+@dataclass
+class Exit:
+    role: str
+    pid: int
+    code: int | None
+    signal: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "signal": self.signal}
+
+
+class Daemon:
+    """The processes of one service (its command, and a stop command), their output and
+    readiness. Methods never block."""
+
+    def __init__(self, log: dict[str, Any], seed: bytes = b""):
+        self.children: dict[str, Child] = {}
+        self.output = OutputBuffer(log.get("size", 4096) if log.get("type") == "buffer" else 0,
+                                   seed)
+        self.out_fd: int | None = None     # read end of the output pipe (log-type buffer)
+        self._out_write: int | None = None  # its write end, kept for the next launch
+        self.ready_fd: int | None = None   # read end of the readiness pipe
+        self.ready_seen = False
+        self.last_exit: Exit | None = None
+        self._limits_applied = False
+
+    # --- starting -----------------------------------------------------------------------------
+
+    def spawn(self, role: str, launch: dict[str, Any]) -> Child:
+        if role in self.children:
+            raise SpawnError(f"a {role} command is already running")
+        argv = launch["argv"]
+        if not argv:
+            raise SpawnError("no command to run")
+        self._apply_limits(launch)
+        env = dict(os.environ)
+        env.update(launch.get("env") or {})
+        stdin, out, to_close = self._stdio(launch)
+        pass_fds: list[int] = []
+        preexec = None
+        if role == "start" and launch.get("ready"):
+            preexec = self._ready_pipe(launch["ready"], env, pass_fds, to_close)
+        user = launch.get("user") or {}
+        try:
+            popen = subprocess.Popen(
+                argv, cwd=launch.get("cwd"), env=env, stdin=stdin, stdout=out, stderr=out,
+                # A preexec move (rare: `pipefd:N` with N >= 10) must not be undone by
+                # close_fds; every fd of ours is close-on-exec anyway (PEP 446, libzmq).
+                pass_fds=pass_fds, start_new_session=True, close_fds=preexec is None,
+                user=user.get("uid"), group=user.get("gid"),
+                extra_groups=user.get("groups") if user else None,
+                preexec_fn=preexec)
+        except OSError as exc:
+            self._close_ready()
+            raise SpawnError(_describe_oserror(exc, argv[0], launch.get("cwd"))) from None
+        except (ValueError, subprocess.SubprocessError) as exc:
+            self._close_ready()
+            raise SpawnError(str(exc)) from None
+        finally:
+            for fd in to_close:
+                os.close(fd)
+            for fd in pass_fds:
+                if fd in RESERVED_FDS:
+                    _restore_placeholder(fd)
+        child = Child(role, popen.pid, os.pidfd_open(popen.pid), launch.get("group", True), popen)
+        self.children[role] = child
+        if role == "start":
+            self.ready_seen = False
+        return child
+
+    def _stdio(self, launch: dict[str, Any]) -> tuple[Any, Any, list[int]]:
+        """stdin and stdout/stderr for the command, and fds to close once it runs."""
+        log = launch.get("log") or {}
+        kind = log.get("type", "none")
+        if kind == "inherit":
+            return None, None, []
+        if kind == "file":
+            path = log["file"]
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                             log.get("mode", 0o600))
+            except OSError as exc:
+                raise SpawnError(f"cannot open logfile {path}: {exc.strerror}") from None
+            return subprocess.DEVNULL, fd, [fd]
+        if kind == "buffer":
+            if self._out_write is None:
+                self.out_fd, self._out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+                os.set_blocking(self._out_write, True)
+            return subprocess.DEVNULL, self._out_write, []
+        return subprocess.DEVNULL, subprocess.DEVNULL, []
+
+    def _ready_pipe(self, ready: dict[str, Any], env: dict[str, str], pass_fds: list[int],
+                    to_close: list[int]):
+        """Make the readiness pipe; put its write end where the service expects it."""
+        self._close_ready()
+        read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(read_end, False)
+        self.ready_fd = read_end
+        to_close.append(write_end)
+        if ready["kind"] == "pipevar":
+            env[ready["var"]] = str(write_end)
+            pass_fds.append(write_end)
+            return None
+        target = ready["fd"]
+        if target in RESERVED_FDS:
+            os.dup2(write_end, target, inheritable=True)
+            pass_fds.append(target)
+            return None
+        # Any other number: moved into place in the child, just before exec (the pipe's own
+        # end is close-on-exec, the copy at `target` is not).
+        return lambda: os.dup2(write_end, target)
+
+    def _apply_limits(self, launch: dict[str, Any]) -> None:
+        """nice, oom-score-adj and rlimits are set on the watcher itself, once, and inherited:
+        the watcher serves this one service only."""
+        if self._limits_applied:
+            return
+        self._limits_applied = True
+        if launch.get("nice") is not None:
+            os.setpriority(os.PRIO_PROCESS, 0, launch["nice"])
+        if launch.get("oom_score_adj") is not None:
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write(str(launch["oom_score_adj"]))
+        if launch.get("rlimits"):
+            import resource
+            for name, soft, hard in launch["rlimits"]:
+                number = getattr(resource, f"RLIMIT_{name.upper()}")
+                resource.setrlimit(number, (_limit(soft), _limit(hard)))
+
+    # --- signals ------------------------------------------------------------------------------
+
+    def signal(self, sig: str, group: bool) -> None:
+        child = self.children.get("start")
+        if child is not None:
+            _send(child.pid, signal_number(sig), group and child.group)
+
+    def kill(self) -> None:
+        for child in self.children.values():
+            _send(child.pid, signal.SIGKILL, True)
+
+    # --- output and readiness -----------------------------------------------------------------
+
+    def read_output(self) -> bytes:
+        try:
+            data = os.read(self.out_fd, 65536)
+        except BlockingIOError:
+            return b""
+        self.output.append(data)
+        return data
+
+    def read_ready(self) -> str | None:
+        """"ready" on the first data; "closed" if the pipe closed before any; else None."""
+        try:
+            data = os.read(self.ready_fd, 4096)
+        except BlockingIOError:
+            return None
+        if data:
+            if not self.ready_seen:
+                self.ready_seen = True
+                return "ready"
+            return None
+        self._close_ready()
+        return None if self.ready_seen else "closed"
+
+    def _close_ready(self) -> None:
+        if self.ready_fd is not None:
+            os.close(self.ready_fd)
+            self.ready_fd = None
+
+    # --- exits --------------------------------------------------------------------------------
+
+    def reap(self) -> list[Exit]:
+        """Collect every child that has ended: our commands, and orphans re-parented to us
+        (the watcher is a child subreaper)."""
+        exits = []
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG)
+            except ChildProcessError:
+                break
+            if info is None:
+                break
+            for role, child in list(self.children.items()):
+                if child.pid == info.si_pid:
+                    exits.append(self._ended(role, child, info))
+        return exits
+
+    def _ended(self, role: str, child: Child, info: os.waitid_result) -> Exit:
+        del self.children[role]
+        os.close(child.pidfd)
+        if info.si_code == os.CLD_EXITED:
+            exit = Exit(role, child.pid, info.si_status, None)
+            child.popen.returncode = info.si_status
+        else:
+            exit = Exit(role, child.pid, None, signal_name(info.si_status))
+            child.popen.returncode = -info.si_status
+        if role == "start":
+            self.last_exit = exit
+            if self.ready_fd is not None and not self.ready_seen:
+                self._close_ready()  # the exit says it all
+        return exit
+
+    def fds(self) -> list[int]:
+        fds = [child.pidfd for child in self.children.values()]
+        for fd in (self.out_fd, self.ready_fd):
+            if fd is not None:
+                fds.append(fd)
+        return fds
+
+
+def _send(pid: int, number: int, group: bool) -> None:
+    try:
+        if group:
+            os.killpg(pid, number)
+        else:
+            os.kill(pid, number)
+    except ProcessLookupError:
+        pass  # already gone; its exit is on its way
+    except PermissionError:
+        if group:  # the group leader changed its group; signal the process itself
+            _send(pid, number, False)
+
+
+def _limit(value: int) -> int:
+    import resource
+    return resource.RLIM_INFINITY if value < 0 else value
+
+
+def _restore_placeholder(fd: int) -> None:
+    devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    if devnull != fd:
+        os.dup2(devnull, fd, inheritable=False)
+        os.close(devnull)
+
+
+def _describe_oserror(exc: OSError, program: str, cwd: str | None) -> str:
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOENT and cwd and exc.filename == cwd:
+        return f"working directory {cwd}: {reason}"
+    if exc.filename not in (None, program):
+        return f"{program}: {exc.filename}: {reason}"
+    return f"{program}: {reason}"

@@ -1,0 +1,127 @@
+"""The root's side of its watchers: which watcher serves which service, the orders waiting for
+a watcher that has not said hello yet, and the output a retired watcher left behind.
+
+A watcher is created (forked by the zygote) the first time its service needs a process, and
+retires when the service stops for good; the output buffer it hands back is kept here, so
+`zeroctl logs` still shows a stopped service's last words and the next watcher starts with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from actors.zygote import ZygoteClient
+from broker import protocol
+
+
+@dataclass
+class Handle:
+    service: str
+    pid: int | None = None           # the watcher process, once known
+    connected: bool = False          # it said hello
+    retiring: bool = False
+    outbox: list[bytes] = field(default_factory=list)  # orders sent before its hello
+    # A spawn asked for while it was retiring: carried out by a new watcher once it is gone.
+    next_spawn: tuple[str, dict[str, Any]] | None = None
+
+
+class WatcherTable:
+    def __init__(self, zygote: ZygoteClient, sock: zmq.Socket, endpoint: str):
+        self.zygote = zygote
+        self.sock = sock              # the actor ROUTER socket
+        self.endpoint = endpoint
+        self.handles: dict[str, Handle] = {}
+        self.last_output: dict[str, bytes] = {}
+
+    # --- orders -------------------------------------------------------------------------------
+
+    def spawn(self, service: str, role: str, launch: dict[str, Any]) -> None:
+        """Run a command of `service`, forking a watcher for it first if it has none."""
+        handle = self.handles.get(service)
+        if handle is None:
+            self._fork(service, role, launch)
+        elif handle.retiring:
+            handle.next_spawn = (role, launch)  # it may be exiting already: don't rely on it
+        else:
+            self.send(service, "spawn", role=role, launch=launch)
+
+    def _fork(self, service: str, role: str, launch: dict[str, Any]) -> None:
+        self.handles[service] = Handle(service)
+        self.zygote.fork_watcher(service, self.endpoint, launch["log"],
+                                 self.last_output.pop(service, b""), (role, launch))
+
+    def _forget(self, handle: Handle) -> None:
+        del self.handles[handle.service]
+        if handle.next_spawn is not None:
+            self._fork(handle.service, *handle.next_spawn)
+
+    def send(self, service: str, kind: str, **fields: Any) -> bool:
+        """Send an order; queued until the watcher's hello. False if there is no watcher."""
+        handle = self.handles.get(service)
+        if handle is None:
+            return False
+        frame = protocol.encode(kind, **fields)
+        if not handle.connected:
+            handle.outbox.append(frame)
+            return True
+        try:
+            self.sock.send_multipart([service.encode(), frame], zmq.NOBLOCK)
+        except zmq.ZMQError:
+            # Unreachable just now (reconnecting): keep it for its next hello.
+            handle.connected = False
+            handle.outbox.append(frame)
+        return True
+
+    def retire(self, service: str) -> None:
+        handle = self.handles.get(service)
+        if handle is not None and not handle.retiring:
+            handle.retiring = True
+            self.send(service, "retire")
+
+    # --- reports ------------------------------------------------------------------------------
+
+    def on_forked(self, service: str, pid: int) -> None:
+        handle = self.handles.get(service)
+        if handle is not None and handle.pid is None:
+            handle.pid = pid
+
+    def on_hello(self, service: str, watcher_pid: int) -> Handle | None:
+        """A watcher (re)connected. Returns its handle, or None if the root doesn't know it."""
+        handle = self.handles.get(service)
+        if handle is None:
+            return None
+        handle.pid = watcher_pid
+        handle.connected = True
+        outbox, handle.outbox = handle.outbox, []
+        for frame in outbox:
+            try:
+                self.sock.send_multipart([service.encode(), frame], zmq.NOBLOCK)
+            except zmq.ZMQError:
+                handle.outbox.append(frame)
+        return handle
+
+    def on_retired(self, service: str, output: bytes) -> None:
+        self.last_output[service] = output
+        handle = self.handles.get(service)
+        if handle is not None and handle.retiring:
+            self._forget(handle)
+
+    def on_gone(self, pid: int) -> Handle | None:
+        """A watcher process ended. Returns its handle if that was unexpected."""
+        for handle in list(self.handles.values()):
+            if handle.pid == pid:
+                self._forget(handle)
+                return None if handle.retiring else handle
+        return None
+
+    def output_of(self, service: str) -> bytes:
+        return self.last_output.get(service, b"")
+
+    def __contains__(self, service: str) -> bool:
+        return service in self.handles
+
+    def __len__(self) -> int:
+        return len(self.handles)

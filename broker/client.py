@@ -1,0 +1,176 @@
+"""The Python client of the control protocol; `zeroctl` is built on it.
+
+    client = Client("ipc:///run/zeroinit/control", timeout=5)
+    statuses = client.call("status", names=["web"])
+
+`call` sends one request and returns the `result` of its reply, or raises `RemoteError` with
+the reply's error code. `stream` yields the `event`/`output` messages of a streaming request.
+Not reaching the supervisor within the timeout raises `Unreachable`.
+
+For a local ipc endpoint without CURVE, the client speaks ZMTP itself (broker/zmtp.py) and never
+imports pyzmq, which keeps `zeroctl status` fast; otherwise it uses a pyzmq DEALER.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from broker import protocol
+from broker.endpoints import ipc_path, normalise
+
+
+class Unreachable(Exception):
+    """The supervisor could not be reached (or the connection was lost)."""
+
+
+class RemoteError(Exception):
+    """The supervisor answered with an error."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any]):
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
+
+
+class _ZmtpTransport:
+    def __init__(self, path: str, timeout: float):
+        from broker.zmtp import ZmtpDealer, ZmtpError
+        self._error = ZmtpError
+        try:
+            self._dealer = ZmtpDealer(path, timeout)
+        except ZmtpError as exc:
+            raise Unreachable(f"cannot reach the supervisor at ipc://{path}: {exc}") from None
+
+    def send(self, frame: bytes) -> None:
+        try:
+            self._dealer.send(frame)
+        except self._error as exc:
+            raise Unreachable(f"lost the connection to the supervisor: {exc}") from None
+
+    def recv(self, timeout: float | None) -> bytes:
+        try:
+            return self._dealer.recv(timeout)[-1]
+        except self._error as exc:
+            raise Unreachable(str(exc)) from None
+
+    def close(self) -> None:
+        self._dealer.close()
+
+
+class _ZmqTransport:
+    def __init__(self, endpoint: str, curve: dict[str, bytes] | None):
+        import zmq
+        self._zmq = zmq
+        self._ctx = zmq.Context(io_threads=1)
+        self._sock = self._ctx.socket(zmq.DEALER)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        if curve:
+            self._sock.curve_secretkey = curve["secret"]
+            self._sock.curve_publickey = curve["public"]
+            self._sock.curve_serverkey = curve["server"]
+        self._monitor = self._sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._sock.connect(endpoint)
+        self._poller = zmq.Poller()
+        self._poller.register(self._sock, zmq.POLLIN)
+        self._poller.register(self._monitor, zmq.POLLIN)
+        self._endpoint = endpoint
+
+    def send(self, frame: bytes) -> None:
+        self._sock.send(frame)
+
+    def recv(self, timeout: float | None) -> bytes:
+        ms = None if timeout is None else max(0, int(timeout * 1000))
+        while True:
+            ready = dict(self._poller.poll(ms))
+            if not ready:
+                raise Unreachable(f"no answer from the supervisor at {self._endpoint}")
+            if self._sock in ready:
+                return self._sock.recv_multipart()[-1]
+            self._monitor.recv_multipart()
+            raise Unreachable(f"lost the connection to the supervisor at {self._endpoint}")
+
+    def close(self) -> None:
+        self._sock.disable_monitor()
+        self._monitor.close(0)
+        self._sock.close(0)
+        self._ctx.term()
+
+
+class Client:
+    """A connection to one supervisor (or broker). Not thread-safe; one request at a time."""
+
+    def __init__(self, endpoint: str, timeout: float = 5.0,
+                 curve: dict[str, bytes] | None = None):
+        self.endpoint = normalise(endpoint)
+        self.timeout = timeout
+        path = ipc_path(self.endpoint)
+        if path is not None and curve is None:
+            self._transport = _ZmtpTransport(path, timeout)
+        else:
+            self._transport = _ZmqTransport(self.endpoint, curve)
+        self._ids = itertools.count(1)
+        self._greeted = False
+
+    def _send(self, kind: str, fields: dict[str, Any]) -> int:
+        request_id = next(self._ids)
+        self._transport.send(protocol.encode(kind, id=request_id, **fields))
+        return request_id
+
+    def _greet(self) -> None:
+        """Check, within the timeout, that a supervisor of our protocol answers."""
+        if self._greeted:
+            return
+        request_id = self._send("hello", {})
+        reply = self._next(request_id, self.timeout)
+        if not reply["ok"]:
+            raise RemoteError(**_error_fields(reply))
+        self._greeted = True
+
+    def _next(self, request_id: int, timeout: float | None) -> dict[str, Any]:
+        while True:
+            try:
+                message = protocol.decode_response(self._transport.recv(timeout))
+            except protocol.ProtocolError as exc:
+                raise Unreachable(f"the peer at {self.endpoint} is not a zeroinit "
+                                  f"supervisor ({exc})") from None
+            if message["id"] == request_id:
+                return message
+
+    def call(self, kind: str, *, until_done: bool = False, **fields: Any) -> Any:
+        """Send `kind` and return its result. With `until_done` the reply may take as long as
+        the command does (a start waiting for readiness); otherwise the timeout applies."""
+        self._greet()
+        request_id = self._send(kind, fields)
+        reply = self._next(request_id, None if until_done else self.timeout)
+        if not reply["ok"]:
+            raise RemoteError(**_error_fields(reply))
+        return reply["result"]
+
+    def stream(self, kind: str, **fields: Any) -> Iterator[dict[str, Any]]:
+        """Yield the stream messages of `kind` until the supervisor ends it with a reply."""
+        self._greet()
+        request_id = self._send(kind, fields)
+        while True:
+            message = self._next(request_id, None)
+            if message["kind"] == "reply":
+                if not message["ok"]:
+                    raise RemoteError(**_error_fields(message))
+                return
+            yield message
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _error_fields(reply: dict[str, Any]) -> dict[str, Any]:
+    error = dict(reply.get("error") or {})
+    code = str(error.pop("code", "error"))
+    message = str(error.pop("message", "the supervisor reported an error"))
+    return {"code": code, "message": message, "details": error}

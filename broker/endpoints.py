@@ -1,0 +1,90 @@
+"""Where zeroinit listens: endpoint syntax, the default paths, and ipc socket permissions.
+
+A plain path means `ipc://PATH`. The control endpoint's default depends on who runs zeroinit
+(see `default_control_endpoint`); the actor endpoint, where watchers connect, is always a local
+ipc socket beside it. An ipc socket lives in a directory of mode 0700 and is itself 0600 unless
+`--socket-mode` says otherwise, so only its owner can drive the supervisor.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+IPC = "ipc://"
+TCP = "tcp://"
+
+
+class EndpointError(ValueError):
+    """An endpoint that can't be used, with the reason in words."""
+
+
+def normalise(endpoint: str) -> str:
+    """`/run/x` -> `ipc:///run/x`; `ipc://` and `tcp://` endpoints are kept."""
+    if endpoint.startswith((IPC, TCP)):
+        return endpoint
+    if "://" in endpoint:
+        raise EndpointError(f"unsupported endpoint {endpoint!r}: use a path, ipc:// or tcp://")
+    return IPC + os.path.abspath(endpoint)
+
+
+def ipc_path(endpoint: str) -> str | None:
+    """The socket file of an ipc endpoint, else None."""
+    return endpoint[len(IPC):] if endpoint.startswith(IPC) else None
+
+
+def runtime_dir() -> str:
+    """The directory for zeroinit's sockets: /run/zeroinit for root, else per user."""
+    if os.geteuid() == 0:
+        return "/run/zeroinit"
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg:
+        return os.path.join(xdg, "zeroinit")
+    return f"/tmp/zeroinit-{os.geteuid()}"
+
+
+def default_control_endpoint() -> str:
+    env = os.environ.get("ZEROINIT_SOCKET")
+    if env:
+        return normalise(env)
+    return IPC + os.path.join(runtime_dir(), "control")
+
+
+def default_services_dirs() -> list[str]:
+    if os.geteuid() == 0:
+        return ["/etc/zeroinit.d"]
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return [os.path.join(config, "zeroinit.d")]
+
+
+def actor_endpoint(control: str) -> str:
+    """The watchers' endpoint: beside an ipc control socket, else in the runtime dir."""
+    path = ipc_path(control)
+    if path is not None:
+        return IPC + path + ".actors"
+    port = control.rsplit(":", 1)[-1]
+    return IPC + os.path.join(runtime_dir(), f"actors-{port}")
+
+
+def prepare_ipc_dir(path: str) -> None:
+    """Create the socket's directory (mode 0700) if missing; refuse a directory that others
+    could write to, since they could then replace the socket."""
+    directory = os.path.dirname(path) or "."
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        info = os.stat(directory)
+    except OSError as exc:
+        raise EndpointError(f"cannot create socket directory {directory}: {exc.strerror}") from None
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX:
+        raise EndpointError(f"socket directory {directory} is writable by others; "
+                            f"use a private directory")
+    if len(path.encode()) > 107:
+        raise EndpointError(f"socket path {path} is longer than the 107 bytes a Unix "
+                            f"socket allows")
+
+
+def secure_socket(path: str, mode: int) -> None:
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise EndpointError(f"cannot set mode of {path}: {exc.strerror}") from None

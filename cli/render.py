@@ -1,0 +1,144 @@
+"""zeroctl's human output: aligned tables, status blocks, the dependency tree, event lines.
+States are coloured only on a terminal (and never with NO_COLOR set)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+_COLOURS = {"started": "32", "starting": "33", "stopping": "33", "failed": "31"}
+
+
+def _colour(text: str, state: str, failed: bool = False) -> str:
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return text
+    code = _COLOURS.get("failed" if failed else state)
+    return f"\033[{code}m{text}\033[0m" if code else text
+
+
+def _state_word(status: dict[str, Any]) -> str:
+    state = status["state"]
+    if state == "stopped" and status["failed"]:
+        return "failed"
+    if state in ("starting", "started") and status["target"] == "stopped":
+        return f"{state}->stop"
+    if state == "stopping" and status["target"] == "started":
+        return "restarting"
+    return state
+
+
+def _notes(status: dict[str, Any]) -> str:
+    notes = []
+    if status.get("explicit"):
+        notes.append("explicit")
+    if status.get("instances"):
+        inst = status["instances"]
+        notes.append(f"{inst['started']}/{inst['total']} instances started")
+    if status["failed"] or status["state"] == "stopped":
+        if status.get("reason"):
+            notes.append(status["reason"])
+        elif status.get("stop_reason") not in (None, "normal"):
+            notes.append(status["stop_reason"])
+    return ", ".join(notes)
+
+
+def table(statuses: list[dict[str, Any]]) -> str:
+    if not statuses:
+        return "No service is loaded."
+    rows = [("STATE", "NAME", "TYPE", "PID", "RESTARTS", "NOTES")]
+    for s in statuses:
+        rows.append((_state_word(s), s["name"], s["type"], str(s["pid"] or "-"),
+                     str(s["restarts"]), _notes(s)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
+        if index:
+            status = statuses[index - 1]
+            cells[0] = _colour(cells[0], status["state"], status["failed"])
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def status_blocks(result: dict[str, Any] | list[dict[str, Any]]) -> str:
+    statuses = result if isinstance(result, list) else [result]
+    return "\n\n".join(_status_block(s) for s in statuses)
+
+
+def _status_block(s: dict[str, Any]) -> str:
+    state = _colour(_state_word(s), s["state"], s["failed"])
+    lines = [f"{s['name']} ({s['type']})",
+             f"  state:      {state} (target {s['target']})",
+             f"  activation: {'explicit' if s['explicit'] else 'by dependents' if s['state'] != 'stopped' else 'none'}"]
+    if s["pid"]:
+        lines.append(f"  pid:        {s['pid']}")
+    lines.append(f"  restarts:   {s['restarts']}")
+    if s.get("stop_reason"):
+        lines.append(f"  stopped:    {s['stop_reason']}")
+    if s.get("reason"):
+        lines.append(f"  reason:     {s['reason']}")
+    if s.get("exit"):
+        exit = s["exit"]
+        how = f"signal {exit['signal']}" if exit["signal"] else f"code {exit['code']}"
+        lines.append(f"  last exit:  {how}")
+    if s.get("instances"):
+        inst = s["instances"]
+        lines.append(f"  instances:  {inst['started']} of {inst['total']} started")
+    for key, label in (("depends_on", "depends on"), ("depends_ms", "milestones"),
+                       ("waits_for", "waits for")):
+        if s.get(key):
+            lines.append(f"  {label + ':':<11} {', '.join(s[key])}")
+    return "\n".join(lines)
+
+
+def outcome(result: dict[str, Any] | list[dict[str, Any]], command: str, waited: bool) -> str:
+    statuses = result if isinstance(result, list) else [result]
+    lines = []
+    for s in statuses:
+        if not waited:
+            lines.append(f"Issued {command} for service '{s['name']}' ({s['state']}).")
+        else:
+            lines.append(f"Service '{s['name']}' {s['state']}.")
+    return "\n".join(lines)
+
+
+def tree(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "No service is loaded."
+    lines = []
+    open_levels: list[bool] = []  # per depth: does a later sibling follow?
+    for index, row in enumerate(rows):
+        depth = row["depth"]
+        last = _is_last_sibling(rows, index)
+        del open_levels[depth:]
+        prefix = "".join("│  " if more else "   " for more in open_levels[1:])
+        if depth:
+            prefix += "└─ " if last else "├─ "
+        open_levels.append(not last)
+        link = f" ({row['link']})" if row["link"] not in (None, "depends-on") else ""
+        state = _colour(_state_word(row), row["state"], row["failed"])
+        lines.append(f"{prefix}{row['name']} [{state}]{link}")
+    return "\n".join(lines)
+
+
+def _is_last_sibling(rows: list[dict[str, Any]], index: int) -> bool:
+    depth = rows[index]["depth"]
+    for row in rows[index + 1:]:
+        if row["depth"] < depth:
+            return True
+        if row["depth"] == depth:
+            return False
+    return True
+
+
+def event_line(event: dict[str, Any]) -> str:
+    stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
+    detail = ""
+    if event["event"] == "started" and event.get("pid"):
+        detail = f" (pid {event['pid']})"
+    elif event["event"] == "failed" and event.get("reason"):
+        detail = f": {event['reason']}"
+    word = _colour(event["event"], event["state"], event["event"] == "failed")
+    return f"{stamp} {event['name']} {word}{detail}"

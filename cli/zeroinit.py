@@ -1,0 +1,71 @@
+"""zeroinit: the supervisor (the root actor).
+
+    zeroinit [options] [SERVICE...]
+
+starts the named services (default: `boot`) and supervises them until none is active any more,
+`zeroctl shutdown`, or SIGTERM/SIGINT (an orderly stop, dependents first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def octal(text: str) -> int:
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode like 600") from None
+    if not 0 <= mode <= 0o777:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file mode")
+    return mode
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zeroinit",
+        description="A service supervisor: dinit's dependency semantics, one watcher actor "
+                    "per service, driven by zeroctl over ZeroMQ.")
+    parser.add_argument("services", nargs="*", metavar="SERVICE",
+                        help="services to start (default: boot)")
+    parser.add_argument("-d", "--services-dir", action="append", dest="dirs", metavar="DIR",
+                        help="a services directory, searched in order (repeatable)")
+    parser.add_argument("-s", "--socket", metavar="ENDPOINT",
+                        help="the control endpoint: a path (ipc) or ipc://, tcp://")
+    parser.add_argument("--socket-mode", type=octal, default=0o600, metavar="MODE",
+                        help="permissions of an ipc control socket (default 600)")
+    parser.add_argument("--ready-fd", type=int, metavar="N",
+                        help="write a byte to fd N once the control endpoint accepts commands")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print only failures on the console")
+    parser.add_argument("--profile", metavar="PROFILE",
+                        help="use NAME.PROFILE variants of cinit-style services")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from actors.root import Root, RootOptions
+    from broker import endpoints
+    options = RootOptions(quiet=args.quiet, profile=args.profile, ready_fd=args.ready_fd,
+                          socket_mode=args.socket_mode)
+    if args.services:
+        options.services = args.services
+    if args.dirs:
+        options.dirs = args.dirs
+    if args.socket:
+        try:
+            options.endpoint = endpoints.normalise(args.socket)
+        except endpoints.EndpointError as exc:
+            print(f"zeroinit: {exc}", file=sys.stderr)
+            return 2
+        if options.endpoint.startswith(endpoints.TCP):
+            print("zeroinit: a tcp:// endpoint needs CURVE keys (--curve-dir), which this "
+                  "version does not provide yet; use an ipc endpoint", file=sys.stderr)
+            return 2
+    return Root(options).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
