@@ -158,7 +158,10 @@ def check_invariants(sim: Sim) -> None:
                     assert link.dependency.state is State.STARTED, f"{rec!r} up, {link} not"
         if rec.state is State.STOPPED:
             assert not rec.explicit or rec.target is State.STARTED, rec
-            assert rec.pid is None and rec.timer is None, rec
+            assert rec.pid is None and rec.timer is None and not rec.awaiting_exec, rec
+            # ...and nothing of it still runs in the (fake) world.
+            assert not any(sim.procs.get((rec.name, role)) for role in Role), \
+                f"{rec!r} stopped with a process in flight"
             # A service that stopped for good holds none of its dependencies.
             if rec.target is State.STOPPED:
                 assert not any(link.holding_acq for link in rec.deps), rec

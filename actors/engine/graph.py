@@ -250,12 +250,19 @@ class Graph:
         self.drop_explicit(rec)
         for link in rec.dependents:
             dependent = link.dependent
-            if link.kind is DepKind.REGULAR or link.kind is DepKind.MILESTONE:
-                # A started hard dependent is impossible here; a started milestone dependent no
-                # longer cares.
-                if dependent.state is STARTING:
+            if link.is_hard:
+                # (A milestone already reached is not hard any more: that dependent goes on.)
+                if dependent.state is STARTING and dependent.waiting_for_deps:
+                    # It never ran anything: it fails with us.
                     dependent.prop_failure = True
                     self.enqueue_prop(dependent)
+                elif dependent.state is STARTING:
+                    # Its command was launched while we were up (before we died and failed to
+                    # come back): it must be stopped like any process, for good. dinit marks it
+                    # stopped with its process still running.
+                    dependent.stop_reason = StopReason.DEP_FAILED
+                    dependent.failure = f"dependency {rec.name} failed to start"
+                    self.unrecoverable_stop(dependent)
             elif link.waiting_on:
                 link.waiting_on = False
                 self.dependency_started(dependent)
