@@ -222,9 +222,12 @@ class Graph:
             if dep_state is not STARTED:
                 link.waiting_on = True
                 ready = False
-        # Services ordered after this one that are already starting must now wait for it.
+        # Services ordered after this one that are starting, and not yet brought up, must now
+        # wait for it (dinit marks them even once launched, leaving a stale wait behind).
         for link in rec.dependents:
-            if link.is_ordering and not link.waiting_on and link.dependent.state is STARTING:
+            dependent = link.dependent
+            if (link.is_ordering and not link.waiting_on and dependent.state is STARTING
+                    and dependent.waiting_for_deps):
                 link.waiting_on = True
         return ready
 
