@@ -330,10 +330,12 @@ class Graph:
         dependents_down = self._stop_dependents(rec, for_restart, restart_deps=with_restart)
 
         if rec.state is STARTING:
-            # Waiting only for dependencies: cancel at once. Otherwise ask the type; if it can't
-            # be cancelled, the stop happens once started (see `started`).
+            # Waiting only for dependencies: cancel at once. Otherwise ask the type, and wait
+            # for hard dependents to go down first (a dependent whose own start couldn't be
+            # cancelled may still be up); if it can't be cancelled, the stop happens once
+            # started (see `started`), or when the last dependent stops (`dependent_stopped`).
             if not rec.waiting_for_deps:
-                if not self.lifecycle(rec).can_interrupt_start(rec):
+                if not dependents_down or not self.lifecycle(rec).can_interrupt_start(rec):
                     return
                 if not self.lifecycle(rec).interrupt_start(rec):
                     return  # the interruption is under way; the type reports the end
@@ -414,6 +416,10 @@ class Graph:
     def dependent_stopped(self, rec: ServiceRecord) -> None:
         if rec.state is STOPPING and rec.waiting_for_deps:
             self.enqueue_transition(rec)
+        elif rec.state is STARTING and rec.target is STOPPED and not rec.waiting_for_deps:
+            # A start that was to be cancelled once its dependents were down: try again.
+            rec.prop_stop = True
+            self.enqueue_prop(rec)
 
     def stopped(self, rec: ServiceRecord) -> None:
         """The service is down (its dependents too, unless its process died unexpectedly)."""
