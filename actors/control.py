@@ -40,6 +40,8 @@ class ControlServer:
         self.log_requests: dict[int, tuple[Envelope, int, str]] = {}
         self._next_log_request = 0
         self.shutdown_waiters: list[tuple[Envelope, int]] = []
+        self._bad_logged_at = float("-inf")
+        self._bad_unlogged = 0
 
     # --- dispatch -----------------------------------------------------------------------------
 
@@ -50,15 +52,12 @@ class ControlServer:
         elif len(frames) == 2:
             envelope, payload = (frames[0],), frames[1]
         else:
-            self.root.console.log(f"dropped a control message of {len(frames)} frames")
-            self._send(tuple(frames[:1]), protocol.reply_error(
-                0, protocol.E_BAD_REQUEST, "a request is exactly one frame"))
+            self._bad_request(tuple(frames[:1]), "a request is exactly one frame")
             return
         try:
             request = protocol.decode_request(payload)
         except protocol.ProtocolError as exc:
-            self.root.console.log(f"bad request: {exc}")
-            self._send(envelope, protocol.reply_error(0, protocol.E_BAD_REQUEST, str(exc)))
+            self._bad_request(envelope, str(exc))
             return
         request_id = request["id"]
         handler = getattr(self, "do_" + request["kind"])
@@ -70,6 +69,18 @@ class ControlServer:
             return
         if result is not _LATER:
             self._send(envelope, protocol.reply_ok(request_id, result))
+
+    def _bad_request(self, envelope: Envelope, problem: str) -> None:
+        """Answer a malformed request; log it, at most once a second (a flood of garbage
+        must not flood the log)."""
+        self._send(envelope, protocol.reply_error(0, protocol.E_BAD_REQUEST, problem))
+        now = self.root.now()
+        if now - self._bad_logged_at >= 1.0:
+            more = f" (and {self._bad_unlogged} more since)" if self._bad_unlogged else ""
+            self.root.console.log(f"bad request: {problem}{more}")
+            self._bad_logged_at, self._bad_unlogged = now, 0
+        else:
+            self._bad_unlogged += 1
 
     def _send(self, envelope: Envelope, frame: bytes) -> bool:
         if self.root.send_client(envelope, frame):

@@ -219,14 +219,13 @@ class Root:
     # -----------------------------------------------------------------------------------------
 
     def _on_actor_frames(self, frames: list[bytes]) -> None:
-        if len(frames) != 2:
+        if len(frames) != 2 or not frames[0]:
             return
         identity, payload = frames
         try:
             report = protocol.decode_report(payload)
-        except protocol.ProtocolError as exc:
-            self.console.log(f"bad message from a watcher: {exc}")
-            return
+        except protocol.ProtocolError:
+            return  # only watchers talk here (the socket is private); garbage is dropped
         service = identity.decode(errors="replace")
         kind = report["kind"]
         if kind == "hello":

@@ -147,12 +147,17 @@ class Client:
             raise RemoteError(**_error_fields(reply))
         return reply["result"]
 
-    def stream(self, kind: str, **fields: Any) -> Iterator[dict[str, Any]]:
-        """Yield the stream messages of `kind` until the supervisor ends it with a reply."""
+    def stream(self, kind: str, *, idle_timeout: float | None = None,
+               **fields: Any) -> Iterator[dict[str, Any]]:
+        """Yield the stream messages of `kind` until the supervisor ends it with a reply.
+        With `idle_timeout`, `Unreachable` is raised when nothing comes for that long."""
         self._greet()
-        request_id = self._send(kind, fields)
+        request_id = self._send(kind, fields)  # sent now, before the first message is asked for
+        return self._messages(request_id, idle_timeout)
+
+    def _messages(self, request_id: int, idle_timeout: float | None) -> Iterator[dict[str, Any]]:
         while True:
-            message = self._next(request_id, None)
+            message = self._next(request_id, idle_timeout)
             if message["kind"] == "reply":
                 if not message["ok"]:
                     raise RemoteError(**_error_fields(message))

@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         except RemoteError as exc:
             if args.json and "statuses" in exc.details:
                 emit_json(exc.details["statuses"], args)
-            raise Failure(exc.message, EXIT_FAILED) from None
+            raise Failure(exc.message,
+                          EXIT_USAGE if exc.code == "bad-request" else EXIT_FAILED) from None
     except Failure as exc:
         print(f"zeroctl: {exc}", file=sys.stderr)
         return exc.status

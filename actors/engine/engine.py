@@ -226,10 +226,11 @@ class Engine:
         g = self._g
         g.now = now
         g.shutting_down = True
+        was_idle = g.active_count == 0
         for rec in list(g.records.values()):
             g.stop(rec, bring_down=False)
         g.process_queues()
-        if g.active_count == 0:
+        if was_idle:
             g.effects.append(Idle())  # nothing was running: the supervisor may go at once
 
     def _hard_dependents(self, rec: ServiceRecord) -> tuple[str, ...]:

@@ -351,8 +351,10 @@ class Graph:
         if window is None:
             rec.target = STOPPED
             rec.gave_up = True
-            rec.failure = "restarting too quickly"
+            rec.failure = (f"restarted {rec.spec.restart_limit_count} times within "
+                           f"{rec.spec.restart_limit_interval:g} s; giving up")
             self.log(rec, "error", "restarting too quickly; stopping")
+            self.notify(rec, "failed", rec.failure)
             return False
         rec.window = window
         rec.restarts += 1
@@ -372,12 +374,16 @@ class Graph:
                         # nothing failed, so their reason stays "normal" (dinit would say
                         # dep-failed); any other cause is a failure for them.
                         by_command = rec.stop_reason is StopReason.NORMAL
-                        dependent.stop_reason = (StopReason.NORMAL if by_command
-                                                 else StopReason.DEP_FAILED)
-                        if not by_command and not dependent.failure:
-                            dependent.failure = f"dependency {rec.name} stopped"
+                        if by_command:
+                            dependent.stop_reason = StopReason.NORMAL
+                        elif dependent.state is not STOPPED and \
+                                dependent.stop_reason is not StopReason.DEP_FAILED:
+                            dependent.stop_reason = StopReason.DEP_FAILED
+                            dependent.failure = f"dependency {rec.name} stopped: {rec.failure}"
+                            self.notify(dependent, "failed", dependent.failure)
                         self.unrecoverable_stop(dependent)
                     else:
+                        # It comes back once we do, if its own policy says so.
                         self.forced_stop(dependent)
                 if dependent.state is not STOPPED:
                     if rec.target is STOPPED:

@@ -212,9 +212,8 @@ class Process(Internal):
             g.failed_to_start(rec)
         elif rec.state is STARTED:
             # The relaunch of a smooth recovery failed: that is an unrecoverable stop.
-            rec.smooth_recovering = False
             rec.stop_reason = StopReason.TERMINATED
-            g.unrecoverable_stop(rec)
+            self._recovery_failed(rec)
         elif rec.state is STOPPING and not rec.waiting_for_deps:
             rec.stop_issued = False
             g.stopped(rec)
@@ -232,12 +231,12 @@ class Process(Internal):
         rec.pid = None
         rec.awaiting_exec = False
         rec.last_exit = exit
-        timer = g.cancel_timer(rec)
-        if rec.state is STARTED and rec.smooth_recovering and timer is TimerKind.START:
-            # The relaunched process died before it was ready: the recovery failed.
-            rec.smooth_recovering = False
+        g.cancel_timer(rec)
+        if rec.state is STARTED and rec.smooth_recovering:
+            # The relaunched process died before it was ready: the recovery failed. (dinit
+            # notices this only while a start timer runs.)
             self._terminated(rec, exit)
-            g.unrecoverable_stop(rec)
+            self._recovery_failed(rec)
         elif rec.state is STARTING:
             rec.stop_reason = StopReason.FAILED
             rec.failure = f"{exit.describe()} before it was ready"
@@ -259,6 +258,14 @@ class Process(Internal):
                 rec.force_stop = True
                 g.do_stop(rec)
 
+    def _recovery_failed(self, rec: ServiceRecord) -> None:
+        """Smooth recovery could not bring the process back: the service stops for good, its
+        hard dependents with it (dep-failed)."""
+        rec.smooth_recovering = False
+        rec.gave_up = True
+        self.g.notify(rec, "failed", rec.failure)
+        self.g.unrecoverable_stop(rec)
+
     @staticmethod
     def _terminated(rec: ServiceRecord, exit: ExitStatus) -> None:
         rec.stop_reason = StopReason.TERMINATED
@@ -278,6 +285,13 @@ class Process(Internal):
             rec.stop_reason = StopReason.TIMED_OUT
             rec.failure = f"start timed out after {rec.spec.start_timeout:g} s"
             g.failed_to_start(rec, immediate_stop=False)
+        elif kind is TimerKind.START and rec.smooth_recovering:
+            # The relaunch of a smooth recovery did not become ready in time. dinit interrupts
+            # it at once; here its dependents stop first, like any unrecoverable stop.
+            rec.stop_reason = StopReason.TIMED_OUT
+            rec.failure = (f"relaunched process not ready within "
+                           f"{rec.spec.start_timeout:g} s")
+            self._recovery_failed(rec)
 
 
 class Scripted(Process):

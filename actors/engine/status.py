@@ -20,8 +20,9 @@ def is_failed(rec: ServiceRecord) -> bool:
         return False
     if rec.stop_reason in FAILURE_REASONS:
         return True
+    # A process told to go (HUP, INT, TERM, USR1, USR2) did not fail, whoever told it.
     return (rec.stop_reason is StopReason.TERMINATED and rec.last_exit is not None
-            and not rec.last_exit.clean)
+            and not rec.last_exit.clean_for_on_failure)
 
 
 def status_of(rec: ServiceRecord) -> dict[str, Any]:
