@@ -151,6 +151,7 @@ def check_invariants(sim: Sim) -> None:
         # The activation count is explicit activation plus the links holding it.
         holders = sum(1 for link in rec.dependents if link.holding_acq)
         assert rec.required_by == int(rec.explicit) + holders, rec
+        assert rec.links_waited == sum(1 for link in rec.deps if link.waiting_on), rec
         # A started service's hard dependencies are started.
         if rec.state is State.STARTED:
             for link in rec.deps:

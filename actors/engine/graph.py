@@ -102,7 +102,7 @@ class Graph:
 
     def _execute_transition(self, rec: ServiceRecord) -> None:
         if rec.state is STARTING:
-            if not any(link.waiting_on for link in rec.deps):
+            if rec.links_waited == 0:
                 rec.waiting_for_deps = False
                 self.lifecycle(rec).bring_up(rec)
         elif rec.state is STOPPING:
@@ -317,13 +317,20 @@ class Graph:
 
         To inhibit an automatic restart, the caller sets the target to STOPPED first.
         """
+        # A stop under way may be asked for again (one request per dependency being rolled
+        # back): its automatic restart was decided, and counted, when it began.
+        already_stopping = rec.state is STOPPING or rec.state is STOPPED
+        previous_auto = rec.in_auto_restart
         rec.in_auto_restart = False
         rec.in_user_restart = False
         for_restart = with_restart or (rec.target is STARTED
                                        and policy_wants_restart(rec.spec, rec.last_exit))
         if for_restart and not with_restart:
-            for_restart = self._admit_automatic_restart(rec)
-            rec.in_auto_restart = for_restart
+            if already_stopping:
+                rec.in_auto_restart = previous_auto
+            else:
+                for_restart = self._admit_automatic_restart(rec)
+                rec.in_auto_restart = for_restart
         if not for_restart:
             self.drop_explicit(rec)
 
@@ -548,6 +555,7 @@ class Graph:
         return link
 
     def remove_link(self, link: DepLink) -> None:
+        link.waiting_on = False
         link.dependent.deps.remove(link)
         link.dependency.dependents.remove(link)
         if link.holding_acq:

@@ -21,17 +21,27 @@ class DepLink:
     "dependent waits for dependency".
     """
 
-    __slots__ = ("dependent", "dependency", "kind", "waiting_on", "holding_acq")
+    __slots__ = ("dependent", "dependency", "kind", "_waiting_on", "holding_acq")
 
     def __init__(self, dependent: ServiceRecord, dependency: ServiceRecord, kind: DepKind):
         self.dependent = dependent
         self.dependency = dependency
         self.kind = kind
-        # Invariant: True only while `dependent` is STARTING (or restarting) and `dependency`
-        # has not started yet.
-        self.waiting_on = False
+        self._waiting_on = False
         # Invariant: True iff this link contributes 1 to `dependency.required_by`.
         self.holding_acq = False
+
+    @property
+    def waiting_on(self) -> bool:
+        """The dependent waits for the dependency to start (or fail) before it can start.
+        Invariant: `dependent.links_waited` counts the links where this is True."""
+        return self._waiting_on
+
+    @waiting_on.setter
+    def waiting_on(self, value: bool) -> None:
+        if value != self._waiting_on:
+            self._waiting_on = value
+            self.dependent.links_waited += 1 if value else -1
 
     @property
     def is_ordering(self) -> bool:
@@ -66,6 +76,9 @@ class ServiceRecord:
     active: bool = False
     deps: list[DepLink] = field(default_factory=list)
     dependents: list[DepLink] = field(default_factory=list)
+    # How many of `deps` it is waiting on (kept by DepLink.waiting_on), so that "can it start
+    # now?" costs nothing however many dependencies it has.
+    links_waited: int = 0
 
     # Propagation requests, handled in phase one (see the engine's essay).
     prop_require: bool = False
