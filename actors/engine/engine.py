@@ -233,6 +233,11 @@ class Engine:
         if was_idle:
             g.effects.append(Idle())  # nothing was running: the supervisor may go at once
 
+    def reopen(self) -> None:
+        """Accept starts again after a completed shutdown (for a final service that runs once
+        everything else has stopped)."""
+        self._g.shutting_down = False
+
     def _hard_dependents(self, rec: ServiceRecord) -> tuple[str, ...]:
         return tuple(link.dependent.name for link in rec.dependents
                      if link.kind is DepKind.REGULAR and link.holding_acq)

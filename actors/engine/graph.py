@@ -358,7 +358,8 @@ class Graph:
         if window is None:
             rec.target = STOPPED
             rec.gave_up = True
-            rec.failure = (f"restarted {rec.spec.restart_limit_count} times within "
+            count = rec.spec.restart_limit_count
+            rec.failure = (f"restarted {count} time{'s' if count != 1 else ''} within "
                            f"{rec.spec.restart_limit_interval:g} s; giving up")
             self.log(rec, "error", "restarting too quickly; stopping")
             self.notify(rec, "failed", rec.failure)

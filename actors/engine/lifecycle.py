@@ -291,6 +291,7 @@ class Process(Internal):
             rec.stop_reason = StopReason.TIMED_OUT
             rec.failure = (f"relaunched process not ready within "
                            f"{rec.spec.start_timeout:g} s")
+            g.log(rec, "warning", f"{rec.failure}; stopping it")
             self._recovery_failed(rec)
 
 
