@@ -137,6 +137,8 @@ class ServiceSpec:
     stop_command: tuple[str, ...] = ()
     working_dir: str | None = None
     env: tuple[tuple[str, str], ...] = ()  # from env-file (and load options); applied over the inherited environment
+    env_clear: bool = False            # env-file `!clear`: start from an empty environment, not the inherited one
+    env_unset: tuple[str, ...] = ()    # env-file `!unset`: inherited variables to remove (before `env` applies)
     run_as: RunAs | None = None
     term_signal: str | None = DEFAULT_TERM_SIGNAL  # a name like "SIGTERM"; None for `term-signal = none`
 
