@@ -312,10 +312,12 @@ def test_engine_process_unexpected_exit_with_restart_no_stops_it_and_its_depende
     assert fx(s) == []
     check(s, "p", "started", "started", pid=pid)
     s.exits("p", code=0)
-    assert fx(s) == ["p stopping", "d stopping", "d stopped", "p stopped", "retire p", "idle"]
-    # Exit 0 is terminated but not a failure.
+    assert fx(s) == ["p stopping", "d stopping", "d failed", "d stopped", "p stopped",
+                     "retire p", "idle"]
+    # Exit 0 is terminated but not a failure; d lost a dependency for good: dep-failed.
     check(s, "p", "stopped", "stopped", reason="terminated", exit=code(0))
-    check(s, "d", "stopped", "stopped")
+    check(s, "d", "stopped", "stopped", failed=True, reason="dep-failed")
+    assert s.status("d")["reason"] == "dependency p stopped: process exited with code 0"
     assert deadline(s) is None
 
 
@@ -548,8 +550,9 @@ def test_engine_process_internal_dependent_with_on_failure_does_not_come_back():
     check(s, "p", "started", "started", pid=pid)
     s.exits("p", signal="SIGSEGV")
     # i won't restart, so nothing holds p any more: p stops too, though its policy is yes.
-    assert fx(s) == ["p stopping", "i stopping", "i stopped", "p stopped", "retire p", "idle"]
-    check(s, "i", "stopped", "stopped")
+    assert fx(s) == ["p stopping", "i stopping", "i failed", "i stopped", "p stopped",
+                     "retire p", "idle"]
+    check(s, "i", "stopped", "stopped", failed=True, reason="dep-failed")
     check(s, "p", "stopped", "stopped", failed=True, reason="terminated", exit=sig("SIGSEGV"),
           restarts=1)
     assert deadline(s) is None

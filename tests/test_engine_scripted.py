@@ -733,9 +733,9 @@ def test_engine_scripted_on_failure_means_no():
     check(s, "p", "started", "started", pid=p1)
     s.exits("p", code=1)
     # s won't come back, so it lets p go too.
-    assert fx(s) == ["p stopping", "s stopping", "s stopped", "retire s", "p stopped",
-                     "retire p", "idle"]
-    check(s, "s", "stopped", "stopped", exit=code(0))
+    assert fx(s) == ["p stopping", "s stopping", "s failed", "s stopped", "retire s",
+                     "p stopped", "retire p", "idle"]
+    check(s, "s", "stopped", "stopped", failed=True, reason="dep-failed", exit=code(0))
     check(s, "p", "stopped", "stopped", failed=True, reason="terminated", exit=code(1),
           restarts=1)
 
@@ -816,13 +816,13 @@ def test_engine_scripted_restart_no_runs_its_stop_command_and_stays_down():
     s.exits("s", code=0, role=STOP)
     # p is explicit and restart=yes: it comes back alone.
     assert fx(s) == ["s stopped", "retire s", "p stopped", "p starting", "spawn p"]
-    check(s, "s", "stopped", "stopped", exit=code(0))
+    check(s, "s", "stopped", "stopped", reason="dep-restart", exit=code(0))
     p2 = s.execs("p")
     assert fx(s) == ["p started"]
     assert p2 != p1
     check(s, "p", "started", "started", pid=p2, reason="terminated", exit=code(1), restarts=1,
           explicit=True)
-    check(s, "s", "stopped", "stopped", exit=code(0))
+    check(s, "s", "stopped", "stopped", reason="dep-restart", exit=code(0))
 
 
 def test_engine_scripted_restart_yes_waits_its_restart_delay():

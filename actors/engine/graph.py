@@ -206,6 +206,7 @@ class Graph:
         rec.start_failed = False
         rec.start_skipped = False
         rec.gave_up = False
+        rec.lost_to = None
         rec.failure = ""
         self.set_state(rec, STARTING)
         rec.waiting_for_deps = True
@@ -300,6 +301,7 @@ class Graph:
         if bring_down and rec.state is not STOPPED:
             # Even when already stopping: a restart of dependents may need interrupting.
             rec.stop_reason = StopReason.NORMAL
+            rec.lost_to = None  # stopped by command, whatever else was going on
             self.do_stop(rec)
 
     def forced_stop(self, rec: ServiceRecord) -> None:
@@ -382,6 +384,7 @@ class Graph:
                         # nothing failed, so their reason stays "normal" (dinit would say
                         # dep-failed); any other cause is a failure for them.
                         by_command = rec.stop_reason is StopReason.NORMAL
+                        dependent.lost_to = None  # its reason is decided here
                         if by_command:
                             dependent.stop_reason = StopReason.NORMAL
                         elif dependent.state is not STOPPED and \
@@ -392,6 +395,9 @@ class Graph:
                         self.unrecoverable_stop(dependent)
                     else:
                         # It comes back once we do, if its own policy says so.
+                        if rec.stop_reason is StopReason.TERMINATED and \
+                                dependent.state is not STOPPED:
+                            dependent.lost_to = rec
                         self.forced_stop(dependent)
                 if dependent.state is not STOPPED:
                     if rec.target is STOPPED:
@@ -452,6 +458,8 @@ class Graph:
                     self.release(rec, issue_stop=False)
         for link in rec.deps:
             self.dependent_stopped(link.dependency)
+        if not will_restart and rec.lost_to is not None and not rec.start_failed:
+            self._blame(rec, rec.lost_to)
         self.set_state(rec, STOPPED)
         if will_restart:
             # A restart needs its dependencies like any start: hold again the soft links that
@@ -470,6 +478,17 @@ class Graph:
                 self.effects.append(Retire(rec.name))
         if not rec.start_failed:
             self._chain_if_finished(rec, will_restart)
+
+    def _blame(self, rec: ServiceRecord, dependency: ServiceRecord) -> None:
+        """A service taken down when a dependency ended unexpectedly, and not coming back:
+        say why (dinit leaves its stop reason as it was). By the time it has stopped, the
+        dependency's target has settled."""
+        if dependency.target is STOPPED:
+            rec.stop_reason = StopReason.DEP_FAILED
+            rec.failure = f"dependency {dependency.name} stopped: {dependency.failure}"
+            self.notify(rec, "failed", rec.failure)
+        else:
+            rec.stop_reason = StopReason.DEP_RESTART
 
     def _chain_if_finished(self, rec: ServiceRecord, will_restart: bool) -> None:
         target = rec.spec.chain_to

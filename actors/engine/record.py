@@ -103,6 +103,8 @@ class ServiceRecord:
     in_user_restart: bool = False
     stop_reason: StopReason | None = None
     gave_up: bool = False  # the restart limit was exceeded (it stopped as failed)
+    # The hard dependency whose unexpected end forced this service down, until it starts again.
+    lost_to: ServiceRecord | None = None
     failure: str = ""      # the last failure, in words, for messages
 
     # The process side (process and scripted services).
