@@ -100,13 +100,13 @@ class ControlServer:
     def _service(self, name: str) -> str:
         if not is_valid_service_name(name):
             raise CommandError(protocol.E_UNKNOWN_SERVICE, f"{name!r} is not a valid service name")
-        error = self.root.ensure_loaded(name)
+        error = self.root.services.ensure_loaded(name)
         if error:
             raise CommandError(protocol.E_UNKNOWN_SERVICE, error)
         return name
 
     def _statuses(self, names: list[str]) -> list[dict[str, Any]]:
-        return [self.root.status(name) for name in names]
+        return [self.root.services.status(name) for name in names]
 
     def _refuse_while_shutting_down(self, verb: str) -> None:
         if self.engine.shutting_down:
@@ -119,7 +119,7 @@ class ControlServer:
                 "pid": os.getpid(), "node": socket.gethostname()}
 
     def do_list(self, envelope: Envelope, request: dict) -> Any:
-        return [self.root.status(name) for name in self.engine.names()]
+        return [self.root.services.status(name) for name in self.engine.names()]
 
     def do_status(self, envelope: Envelope, request: dict) -> Any:
         return self._statuses(self._names(request["names"]))
@@ -171,7 +171,7 @@ class ControlServer:
         if not request.get("wait"):
             return self._statuses(names)
         waiter = Waiter(envelope, request["id"], goal, names, set(names))
-        waiter.settle(self.root.status)
+        waiter.settle(self.root.services.status)
         if waiter.done:
             return self._finish(waiter)
         self.waiters.append(waiter)
@@ -252,7 +252,7 @@ class ControlServer:
             stack = [(root, 0, None)]
             while stack:
                 name, depth, link = stack.pop()
-                status = self.root.status(name)
+                status = self.root.services.status(name)
                 rows.append({"name": name, "depth": depth, "link": link,
                              "state": status["state"], "target": status["target"],
                              "failed": status["failed"]})
@@ -268,10 +268,11 @@ class ControlServer:
         name = request["name"]
         if not is_valid_service_name(name):
             raise CommandError(protocol.E_UNKNOWN_SERVICE, f"{name!r} is not a valid service name")
-        error = self.root.reload(name)
+        error = self.root.services.reload(name, self.root.now())
+        self.root.apply_effects()
         if error:
             raise CommandError(protocol.E_REFUSED, error)
-        return self.root.status(name)
+        return self.root.services.status(name)
 
     def do_events(self, envelope: Envelope, request: dict) -> Any:
         self.streams.events.append(Stream(envelope, request["id"]))
@@ -309,7 +310,7 @@ class ControlServer:
         """Answer the waiters whose services got where they wait for."""
         still = []
         for waiter in self.waiters:
-            waiter.settle(self.root.status)
+            waiter.settle(self.root.services.status)
             if not waiter.done:
                 still.append(waiter)
                 continue

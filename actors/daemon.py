@@ -107,7 +107,10 @@ class Daemon:
         if not argv:
             raise SpawnError("no command to run")
         self._apply_limits(launch)
-        env = dict(os.environ)
+        # env-file semantics: `!clear` starts empty, `!unset` removes inherited names.
+        env = {} if launch.get("env_clear") else dict(os.environ)
+        for name in launch.get("env_unset") or ():
+            env.pop(name, None)
         env.update(launch.get("env") or {})
         stdin, out, to_close = self._stdio(launch)
         pass_fds: list[int] = []
@@ -172,10 +175,11 @@ class Daemon:
         self.ready_fd = read_end
         to_close.append(write_end)
         if ready["kind"] == "pipevar":
-            env[ready["var"]] = str(write_end)
-            pass_fds.append(write_end)
-            return None
-        target = ready["fd"]
+            # A low number: `sh` can only redirect to single-digit descriptors.
+            target = RESERVED_FDS[0]
+            env[ready["var"]] = str(target)
+        else:
+            target = ready["fd"]
         if target in RESERVED_FDS:
             os.dup2(write_end, target, inheritable=True)
             pass_fds.append(target)

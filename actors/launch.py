@@ -21,6 +21,8 @@ def launch_for(spec: ServiceSpec, role: Role) -> dict[str, Any]:
         "argv": list(command),
         "cwd": spec.working_dir,
         "env": dict(spec.env),
+        "env_clear": spec.env_clear,
+        "env_unset": list(spec.env_unset),
         "user": None if spec.run_as is None else {
             "uid": spec.run_as.uid, "gid": spec.run_as.gid,
             "groups": list(spec.run_as.groups), "name": spec.run_as.name,

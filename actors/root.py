@@ -22,20 +22,24 @@ from dataclasses import dataclass, field
 
 import zmq
 
+from actors import container
 from actors.console import Console
 from actors.control import ControlServer
-from actors.engine import (Chain, Engine, ExitStatus, Idle, Kill, Log, Notify, Retire, Role,
-                           Signal, Spawn)
-from actors.errors import LoadFailure
+from actors.engine import (Chain, Engine, ExitStatus, Idle, Kill, Log, Notify, Retire, Signal,
+                           Spawn, State)
 from actors.launch import launch_for
 from actors.loader import ServiceLoader
-from actors.watchers import WatcherTable
+from actors.services import Services
+from actors.watchers import Reports, WatcherTable
 from actors.zygote import ZygoteClient
-from broker import endpoints, protocol
+from broker import endpoints
 
 PR_SET_CHILD_SUBREAPER = 36
 EXIT_GRACE = 5.0  # once idle, how long to wait for watchers to leave before exiting anyway
+SWEEP_TIMEOUT = 10.0  # leftovers get SIGTERM, then SIGKILL after this (dinit's stop-timeout)
+SWEEP_POLL = 0.05  # while sweeping, re-check this often: a grandchild's death wakes nobody
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+FINAL_SERVICE = "shutdown"  # a cinit tree's service that runs once, after everything else
 
 
 class StartupError(Exception):
@@ -51,6 +55,9 @@ class RootOptions:
     ready_fd: int | None = None
     quiet: bool = False
     profile: str | None = None
+    services_given: bool = False       # SERVICE... named on the command line
+    endpoint_given: bool = False       # -s given (else a fallback may be used)
+    main_command: list[str] | None = None  # container mode: `-- CMD [ARG...]`
 
 
 class Root:
@@ -59,10 +66,14 @@ class Root:
         self.console = Console(options.quiet)
         self.engine = Engine()
         self.loader = ServiceLoader(options.dirs, dict(os.environ), options.profile)
+        self.services = Services(self.engine, self.loader)
         self.finished = False
         self.exit_status = 0
         self.idle = False
         self.exit_deadline: float | None = None
+        self.sweep: container.Sweep | None = None
+        self.final_started = False
+        self.main_status: dict | None = None   # container mode: main's status once it ended
 
     @staticmethod
     def now() -> float:
@@ -79,6 +90,7 @@ class Root:
             self.console.log(str(exc))
             self._close()
             return 1
+        self._check_exit()  # nothing to run at all: done without waiting for an event
         while not self.finished:
             try:
                 self._step()
@@ -95,21 +107,43 @@ class Root:
         self._install_signals()
         self.ctx = zmq.Context(io_threads=1)
         self.control_endpoint = endpoints.normalise(self.options.endpoint)
-        self.control_sock = self._bind(self.control_endpoint, self.options.socket_mode)
+        try:
+            self.control_sock = self._bind(self.control_endpoint, self.options.socket_mode)
+        except StartupError as exc:
+            if self.options.endpoint_given:
+                raise
+            # A container may have no writable /run: fall back to a private directory in /tmp.
+            fallback = endpoints.IPC + f"/tmp/zeroinit-{os.geteuid()}/control"
+            self.console.log(f"{exc}; using {fallback}")
+            self.control_endpoint = fallback
+            self.control_sock = self._bind(fallback, self.options.socket_mode)
         self.actor_endpoint = endpoints.actor_endpoint(self.control_endpoint)
         self.actor_sock = self._bind(self.actor_endpoint, 0o600)
         self.actor_sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self.watchers = WatcherTable(self.zygote, self.actor_sock, self.actor_endpoint)
         self.control = ControlServer(self)
+        self.reports = Reports(self.watchers, self.engine, self.control, self.console)
         self.poller = zmq.Poller()
         for item in (self.control_sock, self.actor_sock, self.zygote.fileno(),
                      self._wake_r.fileno()):
             self.poller.register(item, zmq.POLLIN)
         if self.options.ready_fd is not None:
-            _signal_ready(self.options.ready_fd)
+            _signal_ready(self.options.ready_fd, self.console)
+        if self.options.main_command is not None:
+            self._start_main()
+        else:
+            self._start_services()
+        self.apply_effects()
+        self.idle = self.engine.active_count == 0
+
+    def _initial_services(self) -> list[str]:
+        named = self.options.services if self.options.services_given else None
+        return self.services.initial(named, self.options.main_command is not None)
+
+    def _start_services(self) -> None:
         started = 0
-        for name in self.options.services:
-            error = self.ensure_loaded(name)
+        for name in self._initial_services():
+            error = self.services.ensure_loaded(name)
             if error:
                 self.console.log(error)
                 continue
@@ -118,8 +152,18 @@ class Root:
         if not started:
             self.exit_status = 1
             self.console.log("no service could be started; exiting")
-        self.apply_effects()
-        self.idle = self.engine.active_count == 0
+
+    def _start_main(self) -> None:
+        dependencies = self._initial_services()
+        for name in dependencies:
+            error = self.services.ensure_loaded(name)
+            if error:
+                self.console.log(f"main will not run: {error}")
+                self.exit_status = 1
+                return
+        spec = container.main_spec(self.options.main_command, dependencies)
+        self.engine.add([spec])
+        self.engine.start(container.MAIN, self.now())
 
     def _bind(self, endpoint: str, mode: int) -> zmq.Socket:
         sock = self.ctx.socket(zmq.ROUTER)
@@ -136,6 +180,9 @@ class Root:
         except (endpoints.EndpointError, zmq.ZMQError) as exc:
             sock.close(0)
             raise StartupError(f"cannot listen on {endpoint}: {exc}") from None
+        except BaseException:
+            sock.close(0)  # an open socket would keep the context from terminating
+            raise
         return sock
 
     def _install_signals(self) -> None:
@@ -148,15 +195,16 @@ class Root:
             signal.signal(signum, _note_signal)
 
     def _step(self) -> None:
-        deadline = self.engine.next_deadline()
-        if self.exit_deadline is not None:
-            deadline = min(deadline or self.exit_deadline, self.exit_deadline)
+        deadlines = [d for d in (self.engine.next_deadline(), self.exit_deadline) if d]
+        if self.sweep is not None:
+            deadlines.append(self.now() + SWEEP_POLL)
+        deadline = min(deadlines) if deadlines else None
         timeout = None if deadline is None else max(0, (deadline - self.now()) * 1000)
         for item, _ in self.poller.poll(timeout):
             if item is self.control_sock:
                 self._drain(self.control_sock, self.control.on_frames)
             elif item is self.actor_sock:
-                self._drain(self.actor_sock, self._on_actor_frames)
+                self._drain(self.actor_sock, lambda f: self.reports.on_frames(f, self.now()))
             elif item == self.zygote.fileno():
                 self._on_zygote()
             elif item == self._wake_r.fileno():
@@ -193,6 +241,8 @@ class Root:
         if isinstance(effect, Notify):
             self.console.on_notify(effect)
             self.control.on_notify(effect)
+            if effect.service == container.MAIN and self.options.main_command is not None:
+                self._on_main(effect)
         elif isinstance(effect, Spawn):
             launch = launch_for(self.engine.spec(effect.service), effect.role)
             self.watchers.spawn(effect.service, effect.role.value, launch)
@@ -206,7 +256,7 @@ class Root:
         elif isinstance(effect, Log):
             self.console.on_log(effect)
         elif isinstance(effect, Chain):
-            error = self.ensure_loaded(effect.target)
+            error = self.services.ensure_loaded(effect.target)
             if error:
                 self.console.log(f"{effect.service}: cannot chain to {effect.target}: {error}")
             elif not self.engine.shutting_down:
@@ -218,57 +268,13 @@ class Root:
     # Watchers and the zygote
     # -----------------------------------------------------------------------------------------
 
-    def _on_actor_frames(self, frames: list[bytes]) -> None:
-        if len(frames) != 2 or not frames[0]:
-            return
-        identity, payload = frames
-        try:
-            report = protocol.decode_report(payload)
-        except protocol.ProtocolError:
-            return  # only watchers talk here (the socket is private); garbage is dropped
-        service = identity.decode(errors="replace")
-        kind = report["kind"]
-        if kind == "hello":
-            if report["service"] != service or self.watchers.on_hello(
-                    service, report["watcher_pid"]) is None:
-                self.console.log(f"an unknown watcher for {service!r} connected; retiring it")
-                for order in ("kill", "retire"):
-                    self._send_unknown(identity, order)
-            return
-        if service not in self.engine or service not in self.watchers:
-            return  # a stray report from a watcher the root no longer knows
-        now = self.now()
-        if kind == "spawned":
-            self.engine.on_spawned(service, report["pid"], now, Role(report["role"]))
-        elif kind == "spawn_failed":
-            self.engine.on_spawn_failed(service, report["reason"], now, Role(report["role"]))
-        elif kind == "ready":
-            self.engine.on_ready(service, now)
-        elif kind == "ready_failed":
-            self.engine.on_ready_failed(service, now)
-        elif kind == "exited":
-            self.engine.on_exited(service, ExitStatus(report["code"], report["signal"]), now,
-                                  Role(report["role"]))
-        elif kind == "logs":
-            self.control.on_logs_report(report["request"], report["data"], report["truncated"])
-        elif kind == "output":
-            self.control.on_output(service, report["data"])
-        elif kind == "retired":
-            self.watchers.on_retired(service, report["log"])
-
-    def _send_unknown(self, identity: bytes, kind: str) -> None:
-        try:
-            self.actor_sock.send_multipart([identity, protocol.encode(kind)], zmq.NOBLOCK)
-        except zmq.ZMQError:
-            pass
-
     def _on_zygote(self) -> None:
         messages = self.zygote.receive()
         for message in messages or ():
             if "forked" in message:
                 self.watchers.on_forked(message["forked"], message["pid"])
             elif "reaped" in message:
-                self._watcher_gone(message["reaped"])
+                self.reports.on_watcher_gone(message["reaped"], self.now())
         if messages is None and not self.finished:
             self.console.log("the zygote ended; starting a new one")
             self.poller.unregister(self.zygote.fileno())
@@ -277,32 +283,35 @@ class Root:
             self.watchers.zygote = self.zygote
             self.poller.register(self.zygote.fileno(), zmq.POLLIN)
 
-    def _watcher_gone(self, pid: int) -> None:
-        handle = self.watchers.on_gone(pid)
-        if handle is None:
-            return
-        service = handle.service
-        self.console.log(f"{service}: its watcher (pid {pid}) died; "
-                         f"its processes are stopped and it is handled as exited")
-        daemon = self.engine.pid(service) if service in self.engine else None
-        if daemon is not None:
-            try:
-                os.killpg(daemon, signal.SIGKILL)
-            except OSError:
-                pass
-        if service in self.engine:
-            self.engine.on_lost(service, self.now())
-
     def _on_signals(self) -> None:
         try:
             data = self._wake_r.recv(4096)
         except BlockingIOError:
             return
         for signum in data:
+            name = signal.Signals(signum).name
             if signum == signal.SIGCHLD:
                 self._reap()
+            elif signum == signal.SIGQUIT or (signum == signal.SIGINT and
+                                              self.engine.shutting_down):
+                self.console.log(f"received {name} during shutdown; killing what is left")
+                self._kill_everything()
             elif signum in SHUTDOWN_SIGNALS:
-                self.begin_shutdown(f"received {signal.Signals(signum).name}; stopping services")
+                self.begin_shutdown(f"received {name}; stopping services")
+            elif signum in container.FORWARDED_SIGNALS and container.MAIN in self.engine \
+                    and self.engine.pid(container.MAIN) is not None:
+                self.watchers.send(container.MAIN, "signal", signal=name, group=False)
+
+    def _kill_everything(self) -> None:
+        """Escalation: SIGKILL to every process below the supervisor but its zygote."""
+        if not self.engine.shutting_down:
+            self.begin_shutdown("stopping services")
+        for pid in container.descendants(os.getpid()):
+            if pid != self.zygote.pid and not self.watchers.is_watcher(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def _reap(self) -> None:
         """Reap whatever ended among our children: orphans re-parented to us (we are a child
@@ -315,43 +324,24 @@ class Root:
             if pid == 0:
                 return
             if pid != self.zygote.pid:
-                self._watcher_gone(pid)
+                self.reports.on_watcher_gone(pid, self.now())
 
-    # -----------------------------------------------------------------------------------------
-    # Services
-    # -----------------------------------------------------------------------------------------
-
-    def ensure_loaded(self, name: str) -> str | None:
-        """Load `name` (and what it needs) if it isn't yet; an error sentence, or None."""
-        if name in self.engine:
-            return None
-        try:
-            specs = self.loader.load(name, self.engine.specs())
-        except LoadFailure as failure:
-            return _one_sentence(failure)
-        self.engine.add(specs)
-        return None
-
-    def reload(self, name: str) -> str | None:
-        if name not in self.engine:
-            return self.ensure_loaded(name)
-        try:
-            specs = self.loader.reload(name, self.engine.specs())
-        except LoadFailure as failure:
-            return f"cannot reload {name}: {_one_sentence(failure)}"
-        self.engine.add(spec for spec in specs if spec.name != name)
-        new = next(spec for spec in specs if spec.name == name)
-        outcome = self.engine.reload(new, self.now())
-        self.apply_effects()
-        return None if outcome.ok else outcome.message
-
-    def status(self, name: str) -> dict:
-        status = self.engine.status(name)
-        spec = self.engine.spec(name)
-        if spec.instances:
-            states = [self.engine.state(dep).value for dep in spec.depends_on]
-            status["instances"] = {"total": len(states), "started": states.count("started")}
-        return status
+    def _on_main(self, effect: Notify) -> None:
+        """Container mode: when `main` ends (or can't run), everything else stops."""
+        status = effect.status
+        if effect.event == "stopped" and self.main_status is None:
+            self.main_status = status
+            self.exit_status = container.exit_status(status)
+            if status["exit"] is None:
+                failed = [dep for dep in self.engine.spec(container.MAIN).depends_on
+                          if self.engine.status(dep)["failed"]]
+                why = "; ".join(f"{dep}: {self.engine.status(dep)['reason'] or 'failed'}"
+                                for dep in failed) or status["reason"] or "it could not start"
+                self.console.log(f"main did not run: {why}")
+                self.begin_shutdown("stopping the other services")
+            else:
+                how = ExitStatus(status["exit"]["code"], status["exit"]["signal"]).describe()
+                self.begin_shutdown(f"main {how}; stopping the other services")
 
     def begin_shutdown(self, reason: str) -> None:
         if not self.engine.shutting_down:
@@ -367,16 +357,47 @@ class Root:
             return False
 
     def _check_exit(self) -> None:
+        """Once nothing is active: let the watchers retire, run a cinit tree's `shutdown`
+        service, terminate what is left of the process tree, then finish."""
+        now = self.now()
         if self.engine.active_count > 0:
-            self.idle = False
-            self.exit_deadline = None
+            if self.final_started and self.engine.state(FINAL_SERVICE) is State.STARTED:
+                self.engine.shutdown(now)  # the final one-shot did its job
+                self.apply_effects()
+            elif self.sweep is None:
+                self.idle = False
+                self.exit_deadline = None
             return
         if not self.idle:
             return
         if self.exit_deadline is None:
-            self.exit_deadline = self.now() + EXIT_GRACE
-        if not len(self.watchers) or self.now() >= self.exit_deadline:
+            self.exit_deadline = now + EXIT_GRACE
+        if len(self.watchers) and now < self.exit_deadline:
+            return
+        if self._run_final_service():
+            return
+        if self.sweep is None:
+            self.sweep = container.Sweep({self.zygote.pid}, now + SWEEP_TIMEOUT)
+            self.sweep.start()
+        if self.sweep.step(now):
             self.finished = True
+
+    def _run_final_service(self) -> bool:
+        """Start a cinit tree's `shutdown` (a directory service), once, after the others."""
+        if self.final_started or FINAL_SERVICE not in self.loader.available():
+            return False
+        self.final_started = True
+        if self.services.ensure_loaded(FINAL_SERVICE) is not None:
+            return False
+        source = self.engine.spec(FINAL_SERVICE).source
+        if source is None or not os.path.isdir(source.path):
+            return False
+        self.engine.reopen()
+        self.engine.start(FINAL_SERVICE, self.now())
+        self.idle = False
+        self.exit_deadline = None
+        self.apply_effects()
+        return True
 
     def _close(self) -> None:
         control = getattr(self, "control", None)
@@ -406,12 +427,16 @@ def _become_subreaper() -> None:
         pass
 
 
-def _signal_ready(fd: int) -> None:
+def _signal_ready(fd: int, console: Console) -> None:
     try:
         os.write(fd, b"\n")
-        os.close(fd)
     except OSError as exc:
-        raise StartupError(f"cannot write to --ready-fd {fd}: {exc.strerror}") from None
+        # Whoever waited is gone: nothing to tell, and no reason not to run.
+        console.log(f"cannot write to --ready-fd {fd}: {exc.strerror}")
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 def _clear_stale_socket(path: str) -> None:
@@ -444,13 +469,3 @@ def _wait_for(pid: int, timeout: float) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def _one_sentence(failure: LoadFailure) -> str:
-    errors = [e for e in failure.errors if getattr(e, "severity", "error") == "error"]
-    if not errors:
-        return str(failure)
-    first = str(errors[0])
-    more = len(errors) - 1
-    return first + (f" (and {more} more error{'s' if more > 1 else ''}; run zeroctl check)"
-                    if more else "")

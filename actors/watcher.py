@@ -230,7 +230,9 @@ def main(service: str, endpoint: str, log: dict[str, Any], seed: bytes,
     the fork; it runs before any ZeroMQ set-up, so the service starts as early as possible."""
     reserve_low_fds()
     become_subreaper()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the root decides when a service stops
+    # The root decides when a service stops. A handler, not SIG_IGN: an ignored signal stays
+    # ignored across exec, and the service must still get SIGINT when it is interrupted.
+    signal.signal(signal.SIGINT, lambda *_: None)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     watcher = Watcher(service, log, seed)
     try:

@@ -1,5 +1,6 @@
 """The root's side of its watchers: which watcher serves which service, the orders waiting for
-a watcher that has not said hello yet, and the output a retired watcher left behind.
+a watcher that has not said hello yet, the output a retired watcher left behind, and the
+translation of watchers' reports into engine events.
 
 A watcher is created (forked by the zygote) the first time its service needs a process, and
 retires when the service stops for good; the output buffer it hands back is kept here, so
@@ -8,13 +9,20 @@ retires when the service stops for good; the output buffer it hands back is kept
 
 from __future__ import annotations
 
+import os
+import signal
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
 
+from actors.engine import Engine, ExitStatus, Role
 from actors.zygote import ZygoteClient
 from broker import protocol
+
+if TYPE_CHECKING:
+    from actors.console import Console
+    from actors.control import ControlServer
 
 
 @dataclass
@@ -117,6 +125,9 @@ class WatcherTable:
                 return None if handle.retiring else handle
         return None
 
+    def is_watcher(self, pid: int) -> bool:
+        return any(handle.pid == pid for handle in self.handles.values())
+
     def output_of(self, service: str) -> bytes:
         return self.last_output.get(service, b"")
 
@@ -125,3 +136,72 @@ class WatcherTable:
 
     def __len__(self) -> int:
         return len(self.handles)
+
+
+class Reports:
+    """Turns what watchers say (and their deaths) into engine events and client answers."""
+
+    def __init__(self, table: WatcherTable, engine: Engine, control: ControlServer,
+                 console: Console):
+        self.table, self.engine, self.control, self.console = table, engine, control, console
+
+    def on_frames(self, frames: list[bytes], now: float) -> None:
+        if len(frames) != 2 or not frames[0]:
+            return
+        identity, payload = frames
+        try:
+            report = protocol.decode_report(payload)
+        except protocol.ProtocolError:
+            return  # only watchers talk here (the socket is private); garbage is dropped
+        service = identity.decode(errors="replace")
+        kind = report["kind"]
+        if kind == "hello":
+            if report["service"] != service or self.table.on_hello(
+                    service, report["watcher_pid"]) is None:
+                self.console.log(f"an unknown watcher for {service!r} connected; retiring it")
+                for order in ("kill", "retire"):
+                    self._send_unknown(identity, order)
+            return
+        if service not in self.engine or service not in self.table:
+            return  # a stray report from a watcher the root no longer knows
+        engine = self.engine
+        if kind == "spawned":
+            engine.on_spawned(service, report["pid"], now, Role(report["role"]))
+        elif kind == "spawn_failed":
+            engine.on_spawn_failed(service, report["reason"], now, Role(report["role"]))
+        elif kind == "ready":
+            engine.on_ready(service, now)
+        elif kind == "ready_failed":
+            engine.on_ready_failed(service, now)
+        elif kind == "exited":
+            engine.on_exited(service, ExitStatus(report["code"], report["signal"]), now,
+                             Role(report["role"]))
+        elif kind == "logs":
+            self.control.on_logs_report(report["request"], report["data"], report["truncated"])
+        elif kind == "output":
+            self.control.on_output(service, report["data"])
+        elif kind == "retired":
+            self.table.on_retired(service, report["log"])
+
+    def _send_unknown(self, identity: bytes, kind: str) -> None:
+        try:
+            self.table.sock.send_multipart([identity, protocol.encode(kind)], zmq.NOBLOCK)
+        except zmq.ZMQError:
+            pass
+
+    def on_watcher_gone(self, pid: int, now: float) -> None:
+        """A watcher process ended. Expected after it retired; otherwise its processes are
+        killed (nobody supervises them any more) and the service is handled as exited."""
+        handle = self.table.on_gone(pid)
+        if handle is None or handle.service not in self.engine:
+            return
+        service = handle.service
+        self.console.log(f"{service}: its watcher (pid {pid}) died; "
+                         f"its processes are stopped and it is handled as exited")
+        daemon = self.engine.pid(service)
+        if daemon is not None:
+            try:
+                os.killpg(daemon, signal.SIGKILL)
+            except OSError:
+                pass
+        self.engine.on_lost(service, now)

@@ -100,7 +100,7 @@ def _limit_malloc_arenas() -> None:
 def serve(sock: socket.socket) -> int:
     """The zygote's loop: fork a watcher per request, report watchers that end."""
     os.setsid()  # away from the terminal: Ctrl-C is for the root to handle, in order
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, lambda *_: None)  # not SIG_IGN: that would outlive exec
     import actors.watcher  # noqa: F401 - imported here once, shared by every watcher
     _limit_malloc_arenas()
     wake_r, wake_w = socket.socketpair()

@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             raise Failure(str(exc), EXIT_UNREACHABLE) from None
         except RemoteError as exc:
             if args.json and "statuses" in exc.details:
-                emit_json(exc.details["statuses"], args)
+                statuses = exc.details["statuses"]
+                emit_json(statuses[0] if len(statuses) == 1 else statuses, args)
             raise Failure(exc.message,
                           EXIT_USAGE if exc.code == "bad-request" else EXIT_FAILED) from None
     except Failure as exc:

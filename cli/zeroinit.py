@@ -1,9 +1,12 @@
 """zeroinit: the supervisor (the root actor).
 
     zeroinit [options] [SERVICE...]
+    zeroinit [options] [SERVICE...] -- CMD [ARG...]
 
 starts the named services (default: `boot`) and supervises them until none is active any more,
-`zeroctl shutdown`, or SIGTERM/SIGINT (an orderly stop, dependents first).
+`zeroctl shutdown`, or SIGTERM/SIGINT (an orderly stop, dependents first). With `-- CMD`, CMD
+runs as the service `main` after the named services (a container's init): when it ends,
+everything stops and zeroinit exits with its status.
 """
 
 from __future__ import annotations
@@ -45,16 +48,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = None
+    if "--" in argv:
+        at = argv.index("--")
+        argv, command = argv[:at], argv[at + 1:]
+        if not command:
+            print("zeroinit: nothing to run after '--'", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     from actors.root import Root, RootOptions
     from broker import endpoints
     options = RootOptions(quiet=args.quiet, profile=args.profile, ready_fd=args.ready_fd,
-                          socket_mode=args.socket_mode)
+                          socket_mode=args.socket_mode, main_command=command)
     if args.services:
         options.services = args.services
+        options.services_given = True
     if args.dirs:
         options.dirs = args.dirs
     if args.socket:
+        options.endpoint_given = True
         try:
             options.endpoint = endpoints.normalise(args.socket)
         except endpoints.EndpointError as exc:

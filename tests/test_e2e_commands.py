@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
+import time
 
 from tests.supervisor import ZEROCTL
 
@@ -176,15 +178,26 @@ def test_events_streams_one_json_line_per_change(sup):
     # events prints a status object plus "event" and "time" for each change, as it happens.
     sup.write("svc", "type = process\n" + LONG)
     sup.write("keep", "type = process\n" + LONG)
+    sup.write("ping", "")
     sup.start("keep")
     proc = subprocess.Popen([*ZEROCTL, "-s", sup.socket, "--json", "events"],
                             stdout=subprocess.PIPE, text=True)
     try:
-        # The stream is subscribed once an event shows up; nudge until it does.
+        # The subscription is live once a change shows up: toggle `ping` until one does.
+        deadline = time.monotonic() + 20
+        while not select.select([proc.stdout], [], [], 0.2)[0]:
+            assert time.monotonic() < deadline, "events never started streaming"
+            sup.ctl("start", "ping", check=True)
+            sup.ctl("stop", "ping", check=True)
         sup.ctl("start", "svc", check=True)
-        lines = [json.loads(proc.stdout.readline()) for _ in range(2)]
+        lines = []
+        while len(lines) < 2:
+            line = json.loads(proc.stdout.readline())
+            if line["name"] == "svc":
+                lines.append(line)
         assert [(l["name"], l["event"]) for l in lines] == [("svc", "starting"), ("svc", "started")]
         assert isinstance(lines[1]["time"], float) and lines[1]["pid"] is not None
+        assert lines[1]["state"] == "started" and "restarts" in lines[1]
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0

@@ -1,0 +1,112 @@
+"""zeroinit as a container's init: the `main` service, the exit status, and the last sweep.
+
+`zeroinit [SERVICE...] -- CMD [ARG...]` runs CMD as the service `main`: a process with
+`restart = no`, the supervisor's own stdin/stdout/stderr, and a hard dependency on each named
+service (default: `boot`, or cinit's `init`, where one exists). When `main` ends, everything
+else stops in reverse dependency order, whatever is left of the process tree is terminated
+(term-signal, then SIGKILL after the stop timeout), and zeroinit exits with `main`'s status:
+its exit code, or 128+N when signal N killed it; 1 when it never ran because a dependency
+failed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterable
+from typing import Any
+
+from actors.signames import signal_number
+from actors.spec import LogType, RestartPolicy, ServiceSpec, ServiceType
+
+MAIN = "main"
+FORWARDED_SIGNALS = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH)
+
+
+def main_spec(command: list[str], dependencies: Iterable[str]) -> ServiceSpec:
+    return ServiceSpec(MAIN, ServiceType.PROCESS, command=tuple(command),
+                       working_dir=os.getcwd(), restart=RestartPolicy.NO,
+                       depends_on=tuple(dependencies), log_type=LogType.INHERIT)
+
+
+def exit_status(status: dict[str, Any]) -> int:
+    """The container's exit status from `main`'s last status object."""
+    exit = status.get("exit")
+    if exit is None:
+        return 1  # it never ran
+    if exit["signal"]:
+        return 128 + signal_number(exit["signal"])
+    return exit["code"]
+
+
+class Sweep:
+    """The end of a run: term-signal to every process left below the supervisor, then SIGKILL
+    once the deadline passes. The root calls `step` on each wake-up until it is done."""
+
+    def __init__(self, keep: set[int], deadline: float):
+        self.keep = keep          # processes not to touch (the zygote)
+        self.deadline = deadline
+        self.killed = False
+
+    def start(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def step(self, now: float) -> bool:
+        """True once nothing is left."""
+        left = self.left()
+        if not left:
+            return True
+        if now >= self.deadline and not self.killed:
+            self._signal(signal.SIGKILL)
+            self.killed = True
+        return False
+
+    def left(self) -> list[int]:
+        return [pid for pid in descendants(os.getpid()) if pid not in self.keep
+                and not _is_zombie(pid)]
+
+    def _signal(self, number: int) -> None:
+        for pid in self.left():
+            try:
+                os.kill(pid, number)
+            except ProcessLookupError:
+                pass
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below `root`, read from /proc."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.isdigit():
+            ppid = _ppid(int(entry))
+            if ppid is not None:
+                children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rindex(")") + 2:].split()
+
+
+def _ppid(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None
+
+
+def _is_zombie(pid: int) -> bool:
+    fields = _stat_fields(pid)
+    return fields is None or fields[0] == "Z"
