@@ -34,12 +34,19 @@ class Console:
                 self._line(self.out, f"{STOPPED} {effect.service}")
 
     def on_log(self, effect: Log) -> None:
-        if effect.level == "info" and self.quiet:
-            return
-        self.log(f"{effect.service}: {effect.message}")
+        if effect.level == "info":
+            self.info(f"{effect.service}: {effect.message}")
+        else:
+            self.log(f"{effect.service}: {effect.message}")
 
     def log(self, message: str) -> None:
+        """A problem worth reporting, even with --quiet."""
         self._line(self.err, f"zeroinit: {message}")
+
+    def info(self, message: str) -> None:
+        """What the supervisor is doing (shutting down, ...): not with --quiet."""
+        if not self.quiet:
+            self._line(self.err, f"zeroinit: {message}")
 
     @staticmethod
     def _line(stream: TextIO, text: str) -> None:

@@ -276,7 +276,7 @@ class Root:
             elif "reaped" in message:
                 self.reports.on_watcher_gone(message["reaped"], self.now())
         if messages is None and not self.finished:
-            self.console.log("the zygote ended; starting a new one")
+            self.console.info("the zygote ended; starting a new one")
             self.poller.unregister(self.zygote.fileno())
             self.zygote.close()
             self.zygote = ZygoteClient.exec()
@@ -345,7 +345,7 @@ class Root:
 
     def begin_shutdown(self, reason: str) -> None:
         if not self.engine.shutting_down:
-            self.console.log(reason)
+            self.console.info(reason)
         self.engine.shutdown(self.now())
         self.apply_effects()
 

@@ -162,7 +162,9 @@ class Watcher:
         registered: set[int] = set()
         poller.register(self.sock, zmq.POLLIN)
         poller.register(self.monitor, zmq.POLLIN)
-        poller.register(self._wake_r, zmq.POLLIN)
+        # By fd number: for anything but a ZeroMQ socket, the poller reports the fd number.
+        wake = self._wake_r.fileno()
+        poller.register(wake, zmq.POLLIN)
         while True:
             fds = set(self.daemon.fds())
             for fd in registered - fds:
@@ -183,9 +185,10 @@ class Watcher:
                         self.on_order(self.sock.recv_multipart()[-1])
                 elif item is self.monitor:
                     self.on_monitor()
-                elif item is self._wake_r or item in (c.pidfd for c in self.daemon.children.values()):
-                    if item is self._wake_r:
-                        _drain(self._wake_r)
+                elif item == wake:
+                    _drain(self._wake_r)
+                    self.on_exits(self.daemon.reap())
+                elif any(item == child.pidfd for child in self.daemon.children.values()):
                     self.on_exits(self.daemon.reap())
                 elif item == self.daemon.out_fd:
                     data = self.daemon.read_output()

@@ -151,3 +151,41 @@ def test_second_supervisor_on_the_same_socket_is_refused(sup):
     assert other.returncode == 1
     assert "another supervisor is already listening" in other.stderr
     assert sup.ctl("list").code == 0
+
+
+def _cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_watcher_reaps_orphans_and_stays_idle(sup):
+    # A service leaves an orphan (double fork); its watcher, a subreaper, reaps it and then
+    # sleeps: no zombie, and no CPU spent while nothing happens (it once spun on a wake-up
+    # byte it never read).
+    done = sup.base / "done"
+    script = sup.script("orphan.sh", f"""
+        ( sh -c 'exit 0' & )
+        touch {done}
+        exec sleep 1000
+    """)
+    sup.write("boot", "")
+    sup.write("svc", f"type = process\ncommand = {script}\n")
+    sup.start("boot", "svc")
+    daemon = sup.wait_state("svc", "started")["pid"]
+    sup.poll(done.exists, "the orphan to be made")
+    watcher = _ppid(daemon)
+    zombies = lambda: [p for p in descendants(watcher) if _state(p) == "Z"]  # noqa: E731
+    sup.poll(lambda: not zombies(), "the orphan to be reaped")
+    before = _cpu_ticks(watcher)
+    for _ in range(10):  # let some time pass (a few hundred ms) doing something unrelated
+        sup.ctl("list", check=True)
+    assert _cpu_ticks(watcher) - before <= 2  # it would burn ~100 ticks a second spinning
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
