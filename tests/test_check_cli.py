@@ -1,0 +1,59 @@
+"""`zeroctl check`: offline validation (no supervisor), every error with file and line, exit 1
+if any, else a one-line summary and exit 0."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from tests.supervisor import ZEROCTL
+
+
+def check(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*ZEROCTL, "check", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_clean_directory_gives_a_summary(tmp_path):
+    # No errors: exit 0 and one line naming how many services were checked.
+    (tmp_path / "boot").write_text("depends-on = web\n")
+    (tmp_path / "web").write_text("type = process\ncommand = sleep 1\n")
+    result = check("-d", str(tmp_path))
+    assert result.returncode == 0
+    assert result.stdout.strip() == "2 services checked: no errors."
+
+
+def test_every_error_with_file_and_line(tmp_path):
+    # Each error is one line, FILE:LINE: SETTING: PROBLEM; the exit status is 1.
+    (tmp_path / "web").write_text("type = process\ncommand = x\nrestart-delay = soon\n"
+                                  "colour = blue\n")
+    (tmp_path / "db").write_text("type = process\n")
+    result = check("-d", str(tmp_path))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert f"{tmp_path}/web:3: restart-delay: expected a number of seconds, got 'soon'" in lines
+    assert any(line.startswith(f"{tmp_path}/web:4: ") and "colour" in line for line in lines)
+    assert any(line.startswith(f"{tmp_path}/db:1: ") and "command" in line for line in lines)
+
+
+def test_named_services_and_json(tmp_path):
+    # Only the named services (and what they need) are checked; --json for scripts.
+    (tmp_path / "good").write_text("")
+    (tmp_path / "bad").write_text("type = nonsense\n")
+    assert check("-d", str(tmp_path), "good").returncode == 0
+    result = check("--json", "-d", str(tmp_path), "bad")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["errors"] and report["errors"][0].startswith(f"{tmp_path}/bad:1: type: ")
+
+
+def test_missing_dependency_and_cycle(tmp_path):
+    # A missing dependency names the line that names it; a cycle is printed a -> b -> a.
+    (tmp_path / "a").write_text("depends-on = b\n")
+    (tmp_path / "b").write_text("depends-on = a\n")
+    (tmp_path / "c").write_text("\ndepends-on = nowhere\n")
+    result = check("-d", str(tmp_path))
+    assert result.returncode == 1
+    assert "a -> b -> a" in result.stderr or "b -> a -> b" in result.stderr
+    assert any(line.startswith(f"{tmp_path}/c:2: depends-on: ") and "nowhere" in line
+               for line in result.stderr.splitlines())
