@@ -637,7 +637,7 @@ def test_engine_process_rollback_keeps_the_restart_yes_dependent_and_drops_the_r
     s.exits("p", code=0)
     assert fx(s) == ["p stopping", "d stopping", "e stopping", "e stopped", "d stopped",
                      "d starting", "p stopped", "p starting", "spawn p"]
-    check(s, "e", "stopped", "stopped")  # lost its explicit activation
+    check(s, "e", "stopped", "stopped", reason="dep-restart")  # lost its explicit activation
     check(s, "d", "starting", "started", restarts=1, explicit=True)
     check(s, "p", "starting", "started", reason="terminated", exit=code(0))
 
@@ -645,7 +645,7 @@ def test_engine_process_rollback_keeps_the_restart_yes_dependent_and_drops_the_r
     assert fx(s) == ["p started", "d started"]
     check(s, "p", "started", "started", pid=pid, reason="terminated", exit=code(0))
     check(s, "d", "started", "started", restarts=1, explicit=True)
-    check(s, "e", "stopped", "stopped")
+    check(s, "e", "stopped", "stopped", reason="dep-restart")
 
 
 def test_engine_process_rollback_stops_dependents_in_reverse_order_before_relaunching():
@@ -769,7 +769,7 @@ def test_engine_process_rollback_with_a_restart_no_dependent_in_between():
 
     s.exits("b")
     assert fx(s) == ["b stopped", "retire b", "signal a SIGTERM"]
-    check(s, "b", "stopped", "stopped", exit=sig("SIGTERM"))
+    check(s, "b", "stopped", "stopped", reason="dep-restart", exit=sig("SIGTERM"))
 
     s.exits("a")
     assert fx(s) == ["a stopped", "a starting", "p stopped", "p starting", "spawn p"]
@@ -782,7 +782,7 @@ def test_engine_process_rollback_with_a_restart_no_dependent_in_between():
     a2 = s.execs("a")
     assert fx(s) == ["a started"]
     check(s, "a", "started", "started", pid=a2, exit=sig("SIGTERM"), restarts=1, explicit=True)
-    check(s, "b", "stopped", "stopped", exit=sig("SIGTERM"))
+    check(s, "b", "stopped", "stopped", reason="dep-restart", exit=sig("SIGTERM"))
 
 
 def test_engine_process_restart_exec_failure_fails_the_waiting_dependent():

@@ -240,7 +240,7 @@ class Graph:
         rec.running = True
         self.set_state(rec, STARTED)
         if rec.force_stop or rec.target is STOPPED:
-            self.do_stop(rec)
+            self.do_stop(rec, with_restart=rec.in_user_restart)
             return
         for link in rec.dependents:
             if link.waiting_on:
@@ -345,6 +345,9 @@ class Graph:
             # started (see `started`), or when the last dependent stops (`dependent_stopped`).
             if not rec.waiting_for_deps:
                 if not dependents_down or not self.lifecycle(rec).can_interrupt_start(rec):
+                    # Deferred: remember whether it is a restart by command, for `started`.
+                    # (dinit forgets, and the deferred stop then counts as an automatic one.)
+                    rec.in_user_restart = with_restart
                     return
                 if not self.lifecycle(rec).interrupt_start(rec):
                     return  # the interruption is under way; the type reports the end
@@ -395,8 +398,9 @@ class Graph:
                         self.unrecoverable_stop(dependent)
                     else:
                         # It comes back once we do, if its own policy says so.
-                        if rec.stop_reason is StopReason.TERMINATED and \
-                                dependent.state is not STOPPED:
+                        # Died, or was itself taken down by a dependency that died.
+                        if (rec.stop_reason is StopReason.TERMINATED or rec.lost_to is not None) \
+                                and dependent.state is not STOPPED:
                             dependent.lost_to = rec
                         self.forced_stop(dependent)
                 if dependent.state is not STOPPED:
@@ -485,7 +489,8 @@ class Graph:
         dependency's target has settled."""
         if dependency.target is STOPPED:
             rec.stop_reason = StopReason.DEP_FAILED
-            rec.failure = f"dependency {dependency.name} stopped: {dependency.failure}"
+            rec.failure = f"dependency {dependency.name} stopped" + (
+                f": {dependency.failure}" if dependency.failure else "")
             self.notify(rec, "failed", rec.failure)
         else:
             rec.stop_reason = StopReason.DEP_RESTART
