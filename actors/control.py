@@ -216,8 +216,11 @@ class ControlServer:
             return self._logs_answer(envelope, request, name, data, False)
         self._next_log_request += 1
         self.log_requests[self._next_log_request] = (envelope, request["id"], name)
-        self.root.watchers.send(name, "logs", request=self._next_log_request,
-                                clear=request["clear"])
+        if not self.root.watchers.retiring(name):
+            # (A retiring watcher may be gone before it reads the order: its last output,
+            # handed back as it retires, answers instead: answer_orphaned_log_requests.)
+            self.root.watchers.send(name, "logs", request=self._next_log_request,
+                                    clear=request["clear"])
         return _LATER
 
     def _logs_answer(self, envelope: Envelope, request: dict, name: str, data: bytes,
@@ -240,6 +243,13 @@ class ControlServer:
                                    data, truncated)
         if answer is not _LATER:
             self._send(envelope, protocol.reply_ok(request_id, answer))
+
+    def answer_orphaned_log_requests(self) -> None:
+        """Watchers retired or died: answer the log requests they will never answer, from the
+        output they handed back (or nothing, if they could not)."""
+        for request, (_, _, name) in list(self.log_requests.items()):
+            if name not in self.root.watchers:
+                self.on_logs_report(request, self.root.watchers.output_of(name), False)
 
     def do_tree(self, envelope: Envelope, request: dict) -> Any:
         if request["name"] is not None:

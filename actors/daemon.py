@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
@@ -69,7 +70,8 @@ class Child:
     pid: int
     pidfd: int
     group: bool
-    popen: subprocess.Popen = field(repr=False)  # held so subprocess never reaps it itself
+    # When started through subprocess (run-as): held so that subprocess never reaps it itself.
+    popen: subprocess.Popen | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -119,14 +121,11 @@ class Daemon:
             preexec = self._ready_pipe(launch["ready"], env, pass_fds, to_close)
         user = launch.get("user") or {}
         try:
-            popen = subprocess.Popen(
-                argv, cwd=launch.get("cwd"), env=env, stdin=stdin, stdout=out, stderr=out,
-                # A preexec move (rare: `pipefd:N` with N >= 10) must not be undone by
-                # close_fds; every fd of ours is close-on-exec anyway (PEP 446, libzmq).
-                pass_fds=pass_fds, start_new_session=True, close_fds=preexec is None,
-                user=user.get("uid"), group=user.get("gid"),
-                extra_groups=user.get("groups") if user else None,
-                preexec_fn=preexec)
+            if user or preexec is not None:
+                popen = _popen(argv, launch.get("cwd"), env, stdin, out, pass_fds, preexec, user)
+                pid = popen.pid
+            else:
+                popen, pid = None, _posix_spawn(argv, launch.get("cwd"), env, stdin, out)
         except OSError as exc:
             self._close_ready()
             raise SpawnError(_describe_oserror(exc, argv[0], launch.get("cwd"))) from None
@@ -139,7 +138,7 @@ class Daemon:
             for fd in pass_fds:
                 if fd in RESERVED_FDS:
                     _restore_placeholder(fd)
-        child = Child(role, popen.pid, os.pidfd_open(popen.pid), launch.get("group", True), popen)
+        child = Child(role, pid, os.pidfd_open(pid), launch.get("group", True), popen)
         self.children[role] = child
         if role == "start":
             self.ready_seen = False
@@ -268,10 +267,10 @@ class Daemon:
         os.close(child.pidfd)
         if info.si_code == os.CLD_EXITED:
             exit = Exit(role, child.pid, info.si_status, None)
-            child.popen.returncode = info.si_status
         else:
             exit = Exit(role, child.pid, None, signal_name(info.si_status))
-            child.popen.returncode = -info.si_status
+        if child.popen is not None:
+            child.popen.returncode = info.si_status if exit.code is not None else -info.si_status
         if role == "start":
             self.last_exit = exit
             if self.ready_fd is not None and not self.ready_seen:
@@ -284,6 +283,55 @@ class Daemon:
             if fd is not None:
                 fds.append(fd)
         return fds
+
+
+def _posix_spawn(argv: list[str], cwd: str | None, env: dict[str, str], stdin: Any,
+                 out: Any) -> int:
+    """Start a command with posix_spawn: glibc's vfork path, so no page tables are copied
+    and no Python runs in the child (the watcher holds ZeroMQ's threads). Exec failures come
+    back as OSError. posix_spawn has no chdir, so the watcher (serving this one service only)
+    steps into the working directory around the call."""
+    path = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=env.get("PATH", os.defpath))
+    if path is None:
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
+    actions, opened = [], []
+    for target, source in ((0, stdin), (1, out), (2, out)):
+        if source is None:
+            continue  # inherit the watcher's own
+        if source == subprocess.DEVNULL:
+            source = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            opened.append(source)
+        actions.append((os.POSIX_SPAWN_DUP2, source, target))
+    here = None
+    try:
+        if cwd:
+            here = _getcwd()
+            os.chdir(cwd)
+        return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True,
+                              setsigmask=(), setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+    finally:
+        if here is not None:
+            os.chdir(here)
+        for fd in opened:
+            os.close(fd)
+
+
+def _popen(argv, cwd, env, stdin, out, pass_fds, preexec, user) -> subprocess.Popen:
+    """For what posix_spawn can't do: switching user, or a preexec fd move."""
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=out,
+        # A preexec move (rare: `pipefd:N` with N >= 10) must not be undone by close_fds;
+        # every fd of ours is close-on-exec anyway (PEP 446, libzmq).
+        pass_fds=pass_fds, start_new_session=True, close_fds=preexec is None,
+        user=user.get("uid"), group=user.get("gid"),
+        extra_groups=user.get("groups") if user else None, preexec_fn=preexec)
+
+
+def _getcwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return "/"
 
 
 def _send(pid: int, number: int, group: bool) -> None:

@@ -58,6 +58,7 @@ class RootOptions:
     services_given: bool = False       # SERVICE... named on the command line
     endpoint_given: bool = False       # -s given (else a fallback may be used)
     main_command: list[str] | None = None  # container mode: `-- CMD [ARG...]`
+    zygote: ZygoteClient | None = None    # forked already (early, from a small process)
 
 
 class Root:
@@ -102,7 +103,7 @@ class Root:
 
     def _start(self) -> None:
         # The zygote first: a process holding a ZeroMQ context must never fork.
-        self.zygote = ZygoteClient.fork()
+        self.zygote = self.options.zygote or ZygoteClient.fork()
         _become_subreaper()
         self._install_signals()
         self.ctx = zmq.Context(io_threads=1)
@@ -200,13 +201,18 @@ class Root:
             deadlines.append(self.now() + SWEEP_POLL)
         deadline = min(deadlines) if deadlines else None
         timeout = None if deadline is None else max(0, (deadline - self.now()) * 1000)
-        for item, _ in self.poller.poll(timeout):
+        self.poller.modify(self.zygote.fileno(),
+                           zmq.POLLIN | (zmq.POLLOUT if self.zygote.outbox else 0))
+        for item, events in self.poller.poll(timeout):
             if item is self.control_sock:
                 self._drain(self.control_sock, self.control.on_frames)
             elif item is self.actor_sock:
                 self._drain(self.actor_sock, lambda f: self.reports.on_frames(f, self.now()))
             elif item == self.zygote.fileno():
-                self._on_zygote()
+                if events & zmq.POLLOUT:
+                    self.zygote.flush()
+                if events & zmq.POLLIN:
+                    self._on_zygote()
             elif item == self._wake_r.fileno():
                 self._on_signals()
         self.engine.advance(self.now())

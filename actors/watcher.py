@@ -33,12 +33,17 @@ PR_SET_CHILD_SUBREAPER = 36
 LINGER_MS = 2000  # on exit, how long queued reports may take to reach the root
 
 
+# Resolved in the zygote, once: each watcher then calls it without loading anything.
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None  # not Linux: orphans go to init, which reaps them
+
+
 def become_subreaper() -> None:
     """Orphans of the service's processes come to the watcher, which reaps them."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: orphans go to init, which reaps them
+    if _prctl is not None:
+        _prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 class Watcher:

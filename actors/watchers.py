@@ -125,6 +125,10 @@ class WatcherTable:
                 return None if handle.retiring else handle
         return None
 
+    def retiring(self, service: str) -> bool:
+        handle = self.handles.get(service)
+        return handle is not None and handle.retiring
+
     def is_watcher(self, pid: int) -> bool:
         return any(handle.pid == pid for handle in self.handles.values())
 
@@ -182,6 +186,7 @@ class Reports:
             self.control.on_output(service, report["data"])
         elif kind == "retired":
             self.table.on_retired(service, report["log"])
+            self.control.answer_orphaned_log_requests()
 
     def _send_unknown(self, identity: bytes, kind: str) -> None:
         try:
@@ -193,6 +198,7 @@ class Reports:
         """A watcher process ended. Expected after it retired; otherwise its processes are
         killed (nobody supervises them any more) and the service is handled as exited."""
         handle = self.table.on_gone(pid)
+        self.control.answer_orphaned_log_requests()
         if handle is None or handle.service not in self.engine:
             return
         service = handle.service

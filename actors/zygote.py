@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections import deque
 from typing import Any
 
 import msgpack
@@ -34,6 +35,9 @@ class ZygoteClient:
     def __init__(self, sock: socket.socket, pid: int):
         self.sock = sock
         self.pid = pid
+        # Requests not yet taken by the socket: the root never blocks on its zygote (which may
+        # itself be blocked telling the root what it forked).
+        self.outbox: deque[bytes] = deque()
 
     @classmethod
     def fork(cls) -> ZygoteClient:
@@ -62,8 +66,21 @@ class ZygoteClient:
 
     def fork_watcher(self, service: str, endpoint: str, log: dict[str, Any], seed: bytes,
                      first: tuple[str, dict[str, Any]] | None) -> None:
-        self.sock.send(msgpack.packb({"service": service, "endpoint": endpoint, "log": log,
-                                      "seed": seed, "first": first}, use_bin_type=True))
+        self.outbox.append(msgpack.packb({"service": service, "endpoint": endpoint, "log": log,
+                                          "seed": seed, "first": first}, use_bin_type=True))
+        self.flush()
+
+    def flush(self) -> None:
+        """Send what the socket takes now; the rest waits for it to be writable."""
+        while self.outbox:
+            try:
+                self.sock.send(self.outbox[0], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError:
+                self.outbox.clear()  # the zygote is gone; a new one is on its way
+                return
+            self.outbox.popleft()
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -123,14 +140,19 @@ def serve(sock: socket.socket) -> int:
             for pid in _reap():
                 sock.send(msgpack.packb({"reaped": pid}))
         if sock in readable:
-            data = sock.recv(MAX_REQUEST)
-            if not data:
-                return 0
-            request = msgpack.unpackb(data, raw=False)
-            pid = os.fork()
-            if pid == 0:
-                _become_watcher(sock, wake_r, wake_w, request)
-            sock.send(msgpack.packb({"forked": request["service"], "pid": pid}))
+            # Every request waiting, in one go: a boot asks for hundreds at once.
+            while True:
+                try:
+                    data = sock.recv(MAX_REQUEST, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+                if not data:
+                    return 0
+                request = msgpack.unpackb(data, raw=False)
+                pid = os.fork()
+                if pid == 0:
+                    _become_watcher(sock, wake_r, wake_w, request)
+                sock.send(msgpack.packb({"forked": request["service"], "pid": pid}))
 
 
 def _reap() -> list[int]:

@@ -57,26 +57,33 @@ def main(argv: list[str] | None = None) -> int:
             print("zeroinit: nothing to run after '--'", file=sys.stderr)
             return 2
     args = build_parser().parse_args(argv)
-    from actors.root import Root, RootOptions
     from broker import endpoints
+    endpoint = None
+    if args.socket:
+        try:
+            endpoint = endpoints.normalise(args.socket)
+        except endpoints.EndpointError as exc:
+            print(f"zeroinit: {exc}", file=sys.stderr)
+            return 2
+        if endpoint.startswith(endpoints.TCP):
+            print("zeroinit: a tcp:// endpoint needs CURVE keys (--curve-dir), which this "
+                  "version does not provide yet; use an ipc endpoint", file=sys.stderr)
+            return 2
+    # The zygote first, before the root's own imports: it is forked from a small process, so
+    # the pages its watchers share with it are few and dense (see actors/zygote.py).
+    from actors.zygote import ZygoteClient
+    zygote = ZygoteClient.fork()
+    from actors.root import Root, RootOptions
     options = RootOptions(quiet=args.quiet, profile=args.profile, ready_fd=args.ready_fd,
-                          socket_mode=args.socket_mode, main_command=command)
+                          socket_mode=args.socket_mode, main_command=command, zygote=zygote)
     if args.services:
         options.services = args.services
         options.services_given = True
     if args.dirs:
         options.dirs = args.dirs
-    if args.socket:
+    if endpoint is not None:
+        options.endpoint = endpoint
         options.endpoint_given = True
-        try:
-            options.endpoint = endpoints.normalise(args.socket)
-        except endpoints.EndpointError as exc:
-            print(f"zeroinit: {exc}", file=sys.stderr)
-            return 2
-        if options.endpoint.startswith(endpoints.TCP):
-            print("zeroinit: a tcp:// endpoint needs CURVE keys (--curve-dir), which this "
-                  "version does not provide yet; use an ipc endpoint", file=sys.stderr)
-            return 2
     return Root(options).run()
 
 

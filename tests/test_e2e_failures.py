@@ -128,7 +128,7 @@ def test_stop_timeout_escalates_to_sigkill_of_the_group(sup):
     sup.write("stubborn", f"type = process\ncommand = {script}\nstop-timeout = 0.5\n")
     sup.start("boot", "stubborn")
     sup.wait_state("stubborn", "started")
-    sup.poll(child_pid.exists, "the child to start")
+    sup.poll(lambda: child_pid.exists() and child_pid.read_text().strip(), "the child's pid")
     child = int(child_pid.read_text())
     result = sup.ctl("--json", "stop", "stubborn", check=True)
     assert result.json["exit"] == {"code": None, "signal": "SIGKILL"}
