@@ -74,7 +74,39 @@ class Sweep:
 
 
 def descendants(root: int) -> list[int]:
-    """Every process below `root`, read from /proc."""
+    """Every process below `root`: walked through /proc/PID/task/*/children (our own subtree
+    only), or, where the kernel lacks those files, by reading every process's parent."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        children = _children(pid)
+        if children is None:
+            return _descendants_by_scan(root)
+        found += children
+        todo += children
+    return found
+
+
+def _children(pid: int) -> list[int] | None:
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []  # gone meanwhile
+    result: list[int] = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                result += [int(c) for c in f.read().split()]
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{task}"):
+                continue  # the thread ended meanwhile
+            return None  # no children files on this kernel
+        except OSError:
+            continue
+    return result
+
+
+def _descendants_by_scan(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     try:
         entries = os.listdir("/proc")

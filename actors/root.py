@@ -390,7 +390,7 @@ class Root:
 
     def _run_final_service(self) -> bool:
         """Start a cinit tree's `shutdown` (a directory service), once, after the others."""
-        if self.final_started or FINAL_SERVICE not in self.loader.available():
+        if self.final_started or self.loader.find(FINAL_SERVICE) is None:
             return False
         self.final_started = True
         if self.services.ensure_loaded(FINAL_SERVICE) is not None:
@@ -409,10 +409,12 @@ class Root:
         control = getattr(self, "control", None)
         if control is not None:
             control.on_exit()
-        for name in ("control_sock", "actor_sock"):
+        # Final replies to clients may take a moment to go out; the watchers are gone, and
+        # what was queued for them can go with them.
+        for name, linger in (("control_sock", 1000), ("actor_sock", 0)):
             sock = getattr(self, name, None)
             if sock is not None:
-                sock.close(linger=1000)
+                sock.close(linger=linger)
         ctx = getattr(self, "ctx", None)
         if ctx is not None:
             ctx.term()

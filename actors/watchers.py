@@ -43,6 +43,8 @@ class WatcherTable:
         self.endpoint = endpoint
         self.handles: dict[str, Handle] = {}
         self.last_output: dict[str, bytes] = {}
+        # Watchers that retired but whose process has not been reaped yet.
+        self.exiting: set[int] = set()
 
     # --- orders -------------------------------------------------------------------------------
 
@@ -115,10 +117,13 @@ class WatcherTable:
         self.last_output[service] = output
         handle = self.handles.get(service)
         if handle is not None and handle.retiring:
+            if handle.pid is not None:
+                self.exiting.add(handle.pid)
             self._forget(handle)
 
     def on_gone(self, pid: int) -> Handle | None:
         """A watcher process ended. Returns its handle if that was unexpected."""
+        self.exiting.discard(pid)
         for handle in list(self.handles.values()):
             if handle.pid == pid:
                 self._forget(handle)
@@ -139,7 +144,8 @@ class WatcherTable:
         return service in self.handles
 
     def __len__(self) -> int:
-        return len(self.handles)
+        """Watchers still alive: serving, retiring, or retired and not reaped yet."""
+        return len(self.handles) + len(self.exiting)
 
 
 class Reports:

@@ -18,7 +18,6 @@ import os
 import select
 import signal
 import socket
-import subprocess
 import sys
 from collections import deque
 from typing import Any
@@ -57,6 +56,7 @@ class ZygoteClient:
     @classmethod
     def exec(cls) -> ZygoteClient:
         """Start a zygote as a new program (safe from a process that holds threads)."""
+        import subprocess  # only here: the zygote module is imported at every start-up
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         proc = subprocess.Popen([sys.executable, "-m", "actors.zygote", str(theirs.fileno())],
                                 pass_fds=[theirs.fileno()], close_fds=True)

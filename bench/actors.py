@@ -137,14 +137,15 @@ class ZeroinitRun:
         self.boot = wait_until(lambda: sleeps.count() >= n) - self.t0
         self.sleeps = sorted(sleeps.found)
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """SIGTERM; (seconds until every service process is gone, until zeroinit exited)."""
         t0 = time.perf_counter()
         self.proc.send_signal(signal.SIGTERM)
+        gone = wait_until(lambda: not any(is_sleep(p) for p in self.sleeps)) - t0
         self.proc.wait(60)
-        wait_until(lambda: not any(is_sleep(p) for p in self.sleeps))
-        elapsed = time.perf_counter() - t0
+        exited = time.perf_counter() - t0
         shutil.rmtree(self.dir, ignore_errors=True)
-        return elapsed
+        return gone, exited
 
 
 def floor_boot(n: int) -> tuple[float, subprocess.Popen]:
@@ -250,17 +251,19 @@ def main() -> int:
     watchers = [p for z in zygote for p in children(z) if not is_sleep(p)]
     watcher_pss = sum(pss_kb(p) for p in watchers) / max(1, len(watchers))
     root_pss, zygote_pss = pss_kb(run.proc.pid), sum(pss_kb(z) for z in zygote)
-    shutdown = run.stop() * 1000
+    gone, exited = run.stop()
+    shutdown, exited = gone * 1000, exited * 1000
     _, proc = floor_boot(500)
     floor_watchers = children(proc.pid)
     floor_pss = sum(pss_kb(p) for p in floor_watchers) / len(floor_watchers)
     floor_shutdown = floor_stop(proc) * 1000
     print(f"PSS at N=500: {watcher_pss:.0f} KB per watcher ({len(watchers)} watchers; root "
           f"{root_pss} KB, zygote {zygote_pss} KB); floor {floor_pss:.0f} KB per watcher")
-    print(f"shutdown of 500: {shutdown:.0f} ms (floor {floor_shutdown:.0f} ms)")
+    print(f"shutdown of 500: services gone in {shutdown:.0f} ms, zeroinit exited after "
+          f"{exited:.0f} ms, its watchers gone (floor {floor_shutdown:.0f} ms)")
     rows.append(("PSS per watcher, N=500", f"{watcher_pss:.0f} KB (floor {floor_pss:.0f})",
                  "<= 400 KB", _verdict(watcher_pss <= 400)))
-    rows.append(("shutdown of 500", f"{shutdown:.0f} ms", "<= 200 ms",
+    rows.append(("shutdown of 500", f"{shutdown:.0f} ms (exit {exited:.0f} ms)", "<= 200 ms",
                  _verdict(shutdown <= 200)))
 
     print("\n| measure | zeroinit | target | |\n|---|---|---|---|")
