@@ -3,23 +3,26 @@ readiness pipe, signal it, and collect its exit.
 
 This is plain process work (no messaging): `watcher.py` drives it and reports what happens.
 Each command runs in a new session, so it leads its own process group and a stop can signal
-the whole group. Exec failures are learnt through the close-on-exec status pipe that
-`subprocess` uses internally, and reported as `SpawnError` with the reason in words.
+the whole group. Commands start through posix_spawn, which reports exec failures as errors;
+`subprocess` is only for what posix_spawn cannot do (run-as, a readiness fd moved in the
+child). Either way a failure becomes `SpawnError` with the reason in words.
+
+The zygote imports this module once for all watchers, so it stays light: no `subprocess`,
+`shutil` or `dataclasses` at import time. `subprocess` brings `threading`, whose at-fork hook
+alone would add a third of a millisecond to every watcher's fork.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
-import subprocess
-from dataclasses import dataclass, field
 from typing import Any
 
 from actors.signames import signal_name, signal_number
 
 RESERVED_FDS = range(3, 10)  # placeholders, so `pipefd:N` can be given N in 3..9 cheaply
+DEVNULL = "devnull"  # a command's stdin or output goes to /dev/null
 
 
 class SpawnError(Exception):
@@ -64,22 +67,25 @@ class OutputBuffer:
         self.truncated = False
 
 
-@dataclass
 class Child:
-    role: str
-    pid: int
-    pidfd: int
-    group: bool
-    # When started through subprocess (run-as): held so that subprocess never reaps it itself.
-    popen: subprocess.Popen | None = field(default=None, repr=False)
+    """A running command of the service."""
+    __slots__ = ("role", "pid", "pidfd", "group", "popen")
+
+    def __init__(self, role: str, pid: int, pidfd: int, group: bool, popen: Any = None):
+        self.role, self.pid, self.pidfd, self.group = role, pid, pidfd, group
+        # When started through subprocess (run-as): held so that subprocess never reaps it.
+        self.popen = popen
 
 
-@dataclass
 class Exit:
-    role: str
-    pid: int
-    code: int | None
-    signal: str | None
+    """How a command ended: `code` if it exited, else the name of the signal that killed it."""
+    __slots__ = ("role", "pid", "code", "signal")
+
+    def __init__(self, role: str, pid: int, code: int | None, signal: str | None):
+        self.role, self.pid, self.code, self.signal = role, pid, code, signal
+
+    def __repr__(self) -> str:
+        return f"Exit({self.role!r}, {self.pid}, code={self.code}, signal={self.signal})"
 
     def as_json(self) -> dict[str, Any]:
         return {"code": self.code, "signal": self.signal}
@@ -129,7 +135,7 @@ class Daemon:
         except OSError as exc:
             self._close_ready()
             raise SpawnError(_describe_oserror(exc, argv[0], launch.get("cwd"))) from None
-        except (ValueError, subprocess.SubprocessError) as exc:
+        except ValueError as exc:  # a bad argument (from _popen, its SubprocessError too)
             self._close_ready()
             raise SpawnError(str(exc)) from None
         finally:
@@ -157,13 +163,13 @@ class Daemon:
                              log.get("mode", 0o600))
             except OSError as exc:
                 raise SpawnError(f"cannot open logfile {path}: {exc.strerror}") from None
-            return subprocess.DEVNULL, fd, [fd]
+            return DEVNULL, fd, [fd]
         if kind == "buffer":
             if self._out_write is None:
                 self.out_fd, self._out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
                 os.set_blocking(self._out_write, True)
-            return subprocess.DEVNULL, self._out_write, []
-        return subprocess.DEVNULL, subprocess.DEVNULL, []
+            return DEVNULL, self._out_write, []
+        return DEVNULL, DEVNULL, []
 
     def _ready_pipe(self, ready: dict[str, Any], env: dict[str, str], pass_fds: list[int],
                     to_close: list[int]):
@@ -288,17 +294,14 @@ class Daemon:
 def _posix_spawn(argv: list[str], cwd: str | None, env: dict[str, str], stdin: Any,
                  out: Any) -> int:
     """Start a command with posix_spawn: glibc's vfork path, so no page tables are copied
-    and no Python runs in the child (the watcher holds ZeroMQ's threads). Exec failures come
-    back as OSError. posix_spawn has no chdir, so the watcher (serving this one service only)
+    and no Python runs in the child. Exec failures come back as OSError. posix_spawn has no chdir, so the watcher (serving this one service only)
     steps into the working directory around the call."""
-    path = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=env.get("PATH", os.defpath))
-    if path is None:
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), argv[0])
+    path = argv[0] if "/" in argv[0] else _find_program(argv[0], env.get("PATH", os.defpath))
     actions, opened = [], []
     for target, source in ((0, stdin), (1, out), (2, out)):
         if source is None:
             continue  # inherit the watcher's own
-        if source == subprocess.DEVNULL:
+        if source == DEVNULL:
             source = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
             opened.append(source)
         actions.append((os.POSIX_SPAWN_DUP2, source, target))
@@ -316,15 +319,33 @@ def _posix_spawn(argv: list[str], cwd: str | None, env: dict[str, str], stdin: A
             os.close(fd)
 
 
-def _popen(argv, cwd, env, stdin, out, pass_fds, preexec, user) -> subprocess.Popen:
+def _find_program(name: str, search: str) -> str:
+    """`name` looked up in the command's PATH (posix_spawnp would use the watcher's own)."""
+    for directory in search.split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+
+
+def _popen(argv, cwd, env, stdin, out, pass_fds, preexec, user):
     """For what posix_spawn can't do: switching user, or a preexec fd move."""
-    return subprocess.Popen(
-        argv, cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=out,
-        # A preexec move (rare: `pipefd:N` with N >= 10) must not be undone by close_fds;
-        # every fd of ours is close-on-exec anyway (PEP 446, libzmq).
-        pass_fds=pass_fds, start_new_session=True, close_fds=preexec is None,
-        user=user.get("uid"), group=user.get("gid"),
-        extra_groups=user.get("groups") if user else None, preexec_fn=preexec)
+    import subprocess  # rare, and heavy for the zygote (see the module docstring)
+
+    def redirect(source):
+        return subprocess.DEVNULL if source == DEVNULL else source
+
+    try:
+        return subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=redirect(stdin), stdout=redirect(out),
+            stderr=redirect(out),
+            # A preexec move (rare: `pipefd:N` with N >= 10) must not be undone by close_fds;
+            # every fd of ours is close-on-exec anyway (PEP 446).
+            pass_fds=pass_fds, start_new_session=True, close_fds=preexec is None,
+            user=user.get("uid"), group=user.get("gid"),
+            extra_groups=user.get("groups") if user else None, preexec_fn=preexec)
+    except subprocess.SubprocessError as exc:  # preexec_fn failed in the child
+        raise ValueError(str(exc)) from None
 
 
 def _getcwd() -> str:

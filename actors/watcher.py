@@ -6,31 +6,38 @@ output, and reports every change to the root: spawned, spawn_failed, ready, read
 exited. It carries out `signal`, `kill`, `logs` and `follow` orders, and exits on `retire`.
 
 The root owns decisions, the watcher owns the process. When the root goes away the watcher
-keeps its process and its output and stays connected to the root's endpoint, which ZeroMQ
-re-establishes by itself; on every (re)connection it announces its service, pid and state
-(`hello`), so a new root can take it back. Until connected, nothing is queued: ZMQ_IMMEDIATE
-drops sends, and the next `hello` carries the state instead.
+keeps its process and its output and keeps trying the root's endpoint (every 0.1 s, backing
+off to 2 s); on every (re)connection it first announces its service, pid and state (`hello`),
+so a new root can take it back. While disconnected nothing is queued: the next `hello` carries
+the state instead. Only the reports made before the very first connection wait for it.
 
-One loop, one poller: the root socket, its connection monitor, a SIGCHLD wake-up fd, the
-command's pidfd, its output pipe and its readiness pipe. No timers: the root keeps them.
+It speaks ZMTP to the root's ROUTER itself (`broker.zmtp`), without a ZeroMQ context: no
+threads, and a fraction of the memory, in a process of which there are hundreds.
+
+One loop, one `poll`: the root connection, a SIGCHLD wake-up fd, the command's pidfd, its
+output pipe and its readiness pipe. Its only timeout is the reconnection back-off, so while
+the root is up an idle watcher never wakes: the root keeps the service's timers.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import select
 import signal
 import socket
+import time
 from typing import Any
-
-import zmq
-import zmq.utils.monitor
 
 from actors.daemon import Daemon, Exit, SpawnError, reserve_low_fds
 from broker import protocol
+from broker.endpoints import ipc_path
+from broker.zmtp import ZmtpError, ZmtpStream
 
 PR_SET_CHILD_SUBREAPER = 36
-LINGER_MS = 2000  # on exit, how long queued reports may take to reach the root
+LINGER = 2.0  # on exit, how long queued reports may take to reach the root (seconds)
+RECONNECT_FIRST, RECONNECT_MAX = 0.1, 2.0  # seconds between attempts to reach a lost root
+POLLIN, POLLOUT = select.POLLIN, select.POLLOUT
 
 
 # Resolved in the zygote, once: each watcher then calls it without loading anything.
@@ -52,9 +59,11 @@ class Watcher:
         self.daemon = Daemon(log, seed)
         self.follow = False
         self.retiring = False
-        self.need_hello = False
-        self.connected = False
+        self.root: ZmtpStream | None = None
+        self.path = ""
         self.ever_connected = False
+        self.reconnect_delay = RECONNECT_FIRST
+        self.reconnect_at = 0.0  # monotonic time of the next attempt, while disconnected
         self.pending: list[bytes] = []  # reports made before the first connection
         self._wake_r, self._wake_w = socket.socketpair()
         for end in (self._wake_r, self._wake_w):
@@ -62,19 +71,46 @@ class Watcher:
         signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda *_: None)
 
+    # --- the root connection ------------------------------------------------------------------
+
     def connect(self, endpoint: str) -> None:
-        self.ctx = zmq.Context(io_threads=1)
-        self.ctx.setsockopt(zmq.LINGER, LINGER_MS)
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.IDENTITY, self.service.encode())
-        self.sock.setsockopt(zmq.IMMEDIATE, 1)
-        self.sock.setsockopt(zmq.RECONNECT_IVL, 100)
-        self.sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
-        # HANDSHAKE_SUCCEEDED, not CONNECTED: with ZMQ_IMMEDIATE a send only goes through
-        # once the ZMTP handshake is done.
-        self.monitor = self.sock.get_monitor_socket(
-            zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED)
-        self.sock.connect(endpoint)
+        path = ipc_path(endpoint)
+        if path is None:
+            raise ValueError(f"the actor endpoint must be ipc://, not {endpoint!r}")
+        self.path = path
+        self.try_connect()
+
+    def try_connect(self) -> bool:
+        """Connect and say hello (and, the first time, what happened before)."""
+        try:
+            self.root = ZmtpStream(self.path, self.service.encode())
+            self.hello()
+        except ZmtpError:
+            self.disconnected()
+            return False
+        self.reconnect_delay = RECONNECT_FIRST
+        if not self.ever_connected:
+            self.ever_connected = True
+            pending, self.pending = self.pending, []
+            for frame in pending:
+                self.report_frame(frame)
+        return True
+
+    def disconnected(self) -> None:
+        if self.root is not None:
+            self.root.close()
+            self.root = None
+        self.reconnect_at = time.monotonic() + self.reconnect_delay
+        self.reconnect_delay = min(self.reconnect_delay * 2, RECONNECT_MAX)
+
+    def hello(self) -> None:
+        child = self.daemon.children.get("start") or self.daemon.children.get("stop")
+        last = self.daemon.last_exit
+        assert self.root is not None
+        self.root.send(protocol.encode(
+            "hello", service=self.service, watcher_pid=os.getpid(),
+            pid=child.pid if child else None, role=child.role if child else None,
+            ready=self.daemon.ready_seen, exit=last.as_json() if last else None))
 
     # --- reporting ----------------------------------------------------------------------------
 
@@ -82,22 +118,14 @@ class Watcher:
         self.report_frame(protocol.encode(kind, **fields))
 
     def report_frame(self, frame: bytes) -> None:
-        if not self.connected:
+        if self.root is None:
             if not self.ever_connected:
                 self.pending.append(frame)
             return  # a later hello carries the state
         try:
-            self.sock.send(frame, zmq.NOBLOCK)
-        except zmq.Again:
-            self.connected = False
-
-    def hello(self) -> None:
-        child = self.daemon.children.get("start") or self.daemon.children.get("stop")
-        last = self.daemon.last_exit
-        self.sock.send(protocol.encode(
-            "hello", service=self.service, watcher_pid=os.getpid(),
-            pid=child.pid if child else None, role=child.role if child else None,
-            ready=self.daemon.ready_seen, exit=last.as_json() if last else None), zmq.NOBLOCK)
+            self.root.send(frame)
+        except ZmtpError:
+            self.disconnected()
 
     # --- orders -------------------------------------------------------------------------------
 
@@ -139,68 +167,57 @@ class Watcher:
             self.report("exited", role=exit.role, pid=exit.pid, code=exit.code,
                         signal=exit.signal)
 
-    def on_monitor(self) -> None:
-        event = zmq.utils.monitor.recv_monitor_message(self.monitor)["event"]
-        if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-            self.need_hello = True
-            self.greet()
-        elif event == zmq.EVENT_DISCONNECTED:
-            self.connected = False
-
-    def greet(self) -> None:
-        """Say hello (and, the first time, what happened before): now, or as soon as the
-        socket can take it."""
-        try:
-            self.hello()
-        except zmq.Again:
-            return  # retried when the socket becomes writable (see run)
-        self.need_hello = False
-        self.connected = True
-        if not self.ever_connected:
-            self.ever_connected = True
-            pending, self.pending = self.pending, []
-            for frame in pending:
-                self.report_frame(frame)
-
     def run(self) -> int:
-        poller = zmq.Poller()
-        registered: set[int] = set()
-        poller.register(self.sock, zmq.POLLIN)
-        poller.register(self.monitor, zmq.POLLIN)
-        # By fd number: for anything but a ZeroMQ socket, the poller reports the fd number.
+        poller = select.poll()
+        registered: dict[int, int] = {}
         wake = self._wake_r.fileno()
-        poller.register(wake, zmq.POLLIN)
         while True:
-            fds = set(self.daemon.fds())
-            for fd in registered - fds:
-                poller.unregister(fd)
-            for fd in fds - registered:
-                poller.register(fd, zmq.POLLIN)
-            registered = fds
             if self.retiring and not self.daemon.children:
                 return self.retire()
-            poller.modify(self.sock, zmq.POLLIN | (zmq.POLLOUT if self.need_hello else 0))
-            for item, events in poller.poll():
-                if item is self.sock and events & zmq.POLLOUT and self.need_hello:
-                    self.greet()
-                    if not events & zmq.POLLIN:
-                        continue
-                if item is self.sock:
-                    while self.sock.poll(0):
-                        self.on_order(self.sock.recv_multipart()[-1])
-                elif item is self.monitor:
-                    self.on_monitor()
-                elif item == wake:
+            wanted = {fd: POLLIN for fd in self.daemon.fds()}
+            wanted[wake] = POLLIN
+            if self.root is not None:
+                wanted[self.root.fileno()] = POLLIN | (POLLOUT if self.root.wants_write else 0)
+            for fd in registered.keys() - wanted.keys():
+                poller.unregister(fd)
+            for fd, mask in wanted.items():
+                if registered.get(fd) != mask:
+                    poller.register(fd, mask)
+            registered = wanted
+            timeout = None
+            if self.root is None:
+                timeout = max(0.0, self.reconnect_at - time.monotonic()) * 1000
+            events = poller.poll(timeout)
+            if self.root is None and time.monotonic() >= self.reconnect_at:
+                self.try_connect()
+            for fd, mask in events:
+                if self.root is not None and fd == self.root.fileno():
+                    self.on_root(mask)
+                elif fd == wake:
                     _drain(self._wake_r)
                     self.on_exits(self.daemon.reap())
-                elif any(item == child.pidfd for child in self.daemon.children.values()):
+                elif any(fd == child.pidfd for child in self.daemon.children.values()):
                     self.on_exits(self.daemon.reap())
-                elif item == self.daemon.out_fd:
+                elif fd == self.daemon.out_fd:
                     data = self.daemon.read_output()
                     if data and self.follow:
                         self.report("output", data=data)
-                elif item == self.daemon.ready_fd:
+                elif fd == self.daemon.ready_fd:
                     self.on_ready()
+
+    def on_root(self, mask: int) -> None:
+        root = self.root
+        assert root is not None
+        try:
+            if mask & POLLOUT:
+                root.on_writable()
+            if mask & (POLLIN | select.POLLHUP | select.POLLERR):
+                for frames in root.on_readable():
+                    self.on_order(frames[-1])
+                    if self.root is not root:
+                        return  # an order's report found the connection gone
+        except ZmtpError:
+            self.disconnected()
 
     def on_ready(self) -> None:
         state = self.daemon.read_ready()
@@ -218,9 +235,8 @@ class Watcher:
             while self.daemon.read_output():
                 pass
         self.report("retired", log=self.daemon.output.snapshot())
-        self.monitor.close(0)
-        self.sock.close(LINGER_MS)
-        self.ctx.term()
+        if self.root is not None:
+            self.root.close(LINGER)
         return 0
 
 
@@ -235,7 +251,8 @@ def _drain(sock: socket.socket) -> None:
 def main(service: str, endpoint: str, log: dict[str, Any], seed: bytes,
          first: tuple[str, dict[str, Any]] | None) -> int:
     """Entry point in a freshly forked zygote child. `first` is the spawn order that caused
-    the fork; it runs before any ZeroMQ set-up, so the service starts as early as possible."""
+    the fork; it runs before the connection to the root, so the service starts as early as
+    possible."""
     reserve_low_fds()
     become_subreaper()
     # The root decides when a service stops. A handler, not SIG_IGN: an ignored signal stays

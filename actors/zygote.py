@@ -25,7 +25,6 @@ from typing import Any
 import msgpack
 
 MAX_REQUEST = 1 << 20
-M_ARENA_MAX = -8  # glibc mallopt parameter
 
 
 class ZygoteClient:
@@ -104,22 +103,11 @@ class ZygoteClient:
         self.sock.close()
 
 
-def _limit_malloc_arenas() -> None:
-    """Watchers run ZeroMQ's threads; glibc would give each its own malloc arena. One is plenty
-    for a process that moves a few messages, and saves memory per watcher."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 1)
-    except (OSError, AttributeError):
-        pass
-
-
 def serve(sock: socket.socket) -> int:
     """The zygote's loop: fork a watcher per request, report watchers that end."""
     os.setsid()  # away from the terminal: Ctrl-C is for the root to handle, in order
     signal.signal(signal.SIGINT, lambda *_: None)  # not SIG_IGN: that would outlive exec
     import actors.watcher  # noqa: F401 - imported here once, shared by every watcher
-    _limit_malloc_arenas()
     wake_r, wake_w = socket.socketpair()
     wake_r.setblocking(False)
     wake_w.setblocking(False)

@@ -1,12 +1,18 @@
-"""A minimal ZMTP 3.0 DEALER client over a Unix socket, for a fast `zeroctl`.
+"""ZMTP 3.0 — the ZeroMQ wire protocol — spoken directly over a Unix socket, as a DEALER peer.
 
-Importing pyzmq costs about 17 ms, half of what `zeroctl status` may take in all. For the common
-case — a local supervisor on an `ipc://` endpoint with no encryption — this module speaks the
-ZeroMQ wire protocol (ZMTP 3.0, RFC 23, NULL security mechanism) itself, with the standard
-library's socket module. The supervisor sees an ordinary DEALER peer.
+Two processes use it instead of pyzmq. `zeroctl`, because importing pyzmq costs about 17 ms,
+half of what `zeroctl status` may take in all. And every watcher, because a ZeroMQ context
+brings two threads, a monitor socket pair and their buffers into each of hundreds of processes
+that exchange a few small messages: about 0.7 MB and a millisecond of start-up per watcher.
+The root keeps its pyzmq ROUTER sockets and sees ordinary DEALER peers.
 
-Only what a DEALER talking to a ROUTER needs is here: the greeting, the READY handshake, and
-single- or multi-frame messages. Anything unexpected raises `ZmtpError`.
+Only what a DEALER talking to a ROUTER over `ipc://` with the NULL mechanism needs is here
+(RFC 23): the greeting, the READY handshake (with an Identity, which becomes the peer's
+routing id), and single- or multi-frame messages. Commands the peer sends after READY (PING,
+for one) are skipped; ERROR, or anything malformed, raises `ZmtpError`.
+
+`Decoder` turns bytes into messages for both: `ZmtpDealer` is the blocking client with a
+deadline, `ZmtpStream` the non-blocking connection a poll loop drives.
 """
 
 from __future__ import annotations
@@ -17,11 +23,27 @@ import time
 
 SIGNATURE = b"\xff" + b"\x00" * 8 + b"\x7f"
 GREETING = SIGNATURE + bytes([3, 0]) + b"NULL".ljust(20, b"\x00") + b"\x00" + b"\x00" * 31
+GREETING_SIZE = len(GREETING)
 FLAG_MORE, FLAG_LONG, FLAG_COMMAND = 0x01, 0x02, 0x04
+MAX_FRAME = 64 << 20  # far above any message of ours; a larger size means a broken stream
 
 
 class ZmtpError(OSError):
-    """The peer is not reachable, or does not speak ZMTP 3 as expected."""
+    """The peer is not reachable, went away, or does not speak ZMTP 3 as expected."""
+
+
+def handshake(socket_type: bytes, identity: bytes = b"") -> bytes:
+    """What a peer sends first: the greeting and its READY command."""
+    properties = {b"Socket-Type": socket_type}
+    if identity:
+        properties[b"Identity"] = identity
+    return GREETING + _command(b"READY", properties)
+
+
+def encode(*frames: bytes) -> bytes:
+    """One message of one or more frames, on the wire."""
+    last = len(frames) - 1
+    return b"".join(_frame(f, FLAG_MORE if i < last else 0) for i, f in enumerate(frames))
 
 
 def _command(name: bytes, properties: dict[bytes, bytes]) -> bytes:
@@ -33,54 +55,112 @@ def _command(name: bytes, properties: dict[bytes, bytes]) -> bytes:
 
 def _frame(body: bytes, flags: int = 0) -> bytes:
     if len(body) < 256:
-        return bytes([flags]) + bytes([len(body)]) + body
+        return bytes([flags, len(body)]) + body
     return bytes([flags | FLAG_LONG]) + struct.pack(">Q", len(body)) + body
 
 
+class Decoder:
+    """Incremental decoding of the peer's side of a connection: the greeting, its READY, then
+    messages. `feed` takes whatever bytes arrived and returns the messages they completed."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._greeted = False
+        self.ready = False   # the peer's READY arrived: the handshake is complete
+        self._frames: list[bytes] = []
+
+    def feed(self, data: bytes) -> list[list[bytes]]:
+        self._buffer += data
+        messages: list[list[bytes]] = []
+        if not self._greeted:
+            if len(self._buffer) < GREETING_SIZE:
+                return messages
+            self._check_greeting(bytes(self._buffer[:GREETING_SIZE]))
+            del self._buffer[:GREETING_SIZE]
+            self._greeted = True
+        while True:
+            frame = self._next_frame()
+            if frame is None:
+                return messages
+            flags, body = frame
+            if flags & FLAG_COMMAND:
+                self._on_command(body)
+                continue
+            if not self.ready:
+                raise ZmtpError("the peer sent a message before completing the handshake")
+            self._frames.append(body)
+            if not flags & FLAG_MORE:
+                messages.append(self._frames)
+                self._frames = []
+
+    @staticmethod
+    def _check_greeting(greeting: bytes) -> None:
+        if greeting[:1] != b"\xff" or greeting[9:10] != b"\x7f" or greeting[10] < 3:
+            raise ZmtpError("the peer does not speak ZMTP 3")
+        if greeting[12:16] != b"NULL":
+            raise ZmtpError("the peer asks for a security mechanism this client lacks")
+
+    def _next_frame(self) -> tuple[int, bytes] | None:
+        buffer = self._buffer
+        if len(buffer) < 2:
+            return None
+        flags = buffer[0]
+        if flags & FLAG_LONG:
+            if len(buffer) < 9:
+                return None
+            size, start = struct.unpack_from(">Q", buffer, 1)[0], 9
+            if size > MAX_FRAME:
+                raise ZmtpError(f"the peer announced a frame of {size} bytes")
+        else:
+            size, start = buffer[1], 2
+        if len(buffer) < start + size:
+            return None
+        body = bytes(buffer[start:start + size])
+        del buffer[:start + size]
+        return flags, body
+
+    def _on_command(self, body: bytes) -> None:
+        name = body[1:1 + body[0]] if body else b""
+        if name == b"READY":
+            self.ready = True
+        elif name == b"ERROR":
+            reason = body[2 + body[0]:].decode(errors="replace")
+            raise ZmtpError(f"the peer refused the connection: {reason}")
+
+
 class ZmtpDealer:
-    """A connected DEALER. `send` one message, `recv` one (a list of frames) with a deadline."""
+    """A connected, blocking DEALER. `send` one message, `recv` one (a list of frames) with a
+    deadline. Used by `zeroctl`."""
 
     def __init__(self, path: str, timeout: float):
-        self._deadline = time.monotonic() + timeout
+        self._deadline: float | None = time.monotonic() + timeout
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._buffer = b""
+        self._decoder = Decoder()
+        self._messages: list[list[bytes]] = []
         try:
             self._sock.settimeout(timeout)
             self._sock.connect(path)
-            self._sock.sendall(GREETING + _command(b"READY", {b"Socket-Type": b"DEALER"}))
-            greeting = self._read_exact(64)
-            if greeting[:1] != b"\xff" or greeting[9:10] != b"\x7f" or greeting[10] < 3:
-                raise ZmtpError("the peer does not speak ZMTP 3")
-            if greeting[12:16] != b"NULL":
-                raise ZmtpError("the peer asks for a security mechanism this client lacks")
-            flags, body = self._read_frame()
-            if not flags & FLAG_COMMAND or not body[1:6] == b"READY":
-                raise ZmtpError("the peer did not complete the handshake")
-        except (OSError, socket.timeout) as exc:
+            self._sock.sendall(handshake(b"DEALER"))
+            while not self._decoder.ready:
+                self._read()
+        except OSError as exc:
             self._sock.close()
             if isinstance(exc, ZmtpError):
                 raise
             raise ZmtpError(str(exc) or type(exc).__name__) from None
 
     def send(self, *frames: bytes) -> None:
-        data = b"".join(_frame(f, FLAG_MORE if i < len(frames) - 1 else 0)
-                        for i, f in enumerate(frames))
         try:
-            self._sock.sendall(data)
+            self._sock.sendall(encode(*frames))
         except OSError as exc:
             raise ZmtpError(str(exc)) from None
 
     def recv(self, timeout: float | None = None) -> list[bytes]:
-        """The next message; `timeout` None waits for ever. Commands (PING) are skipped."""
+        """The next message; `timeout` None waits for ever."""
         self._deadline = None if timeout is None else time.monotonic() + timeout
-        frames: list[bytes] = []
-        while True:
-            flags, body = self._read_frame()
-            if flags & FLAG_COMMAND:
-                continue
-            frames.append(body)
-            if not flags & FLAG_MORE:
-                return frames
+        while not self._messages:
+            self._read()
+        return self._messages.pop(0)
 
     def close(self) -> None:
         self._sock.close()
@@ -88,31 +168,113 @@ class ZmtpDealer:
     def fileno(self) -> int:
         return self._sock.fileno()
 
-    def _read_frame(self) -> tuple[int, bytes]:
-        flags = self._read_exact(1)[0]
-        if flags & FLAG_LONG:
-            size = struct.unpack(">Q", self._read_exact(8))[0]
+    def _read(self) -> None:
+        if self._deadline is None:
+            self._sock.settimeout(None)
         else:
-            size = self._read_exact(1)[0]
-        return flags, self._read_exact(size)
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise ZmtpError("timed out waiting for the supervisor")
+            self._sock.settimeout(left)
+        try:
+            chunk = self._sock.recv(65536)
+        except socket.timeout:
+            raise ZmtpError("timed out waiting for the supervisor") from None
+        except OSError as exc:
+            raise ZmtpError(str(exc)) from None
+        if not chunk:
+            raise ZmtpError("the supervisor closed the connection")
+        self._messages.extend(self._decoder.feed(chunk))
 
-    def _read_exact(self, size: int) -> bytes:
-        while len(self._buffer) < size:
-            if self._deadline is None:
-                self._sock.settimeout(None)
-            else:
-                left = self._deadline - time.monotonic()
-                if left <= 0:
-                    raise ZmtpError("timed out waiting for the supervisor")
-                self._sock.settimeout(left)
+
+class ZmtpStream:
+    """A non-blocking DEALER connection for a poll loop (a watcher's link to the root).
+
+    Messages can be sent at once: they wait, in order, until the peer's READY has arrived
+    (libzmq 4.3 drops a connection whose first write carries data behind the handshake). The
+    owner polls `fileno()` for reading, and for writing while `wants_write`; `on_readable` returns the
+    messages that arrived, `on_writable` sends what the socket takes. Both raise `ZmtpError`
+    when the connection is lost; nothing is retried here.
+    """
+
+    def __init__(self, path: str, identity: bytes, connect_timeout: float = 5.0):
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            # A blocking connect: on a Unix socket it waits only while the listener's backlog
+            # is full (a non-blocking one would fail with EAGAIN instead).
+            self._sock.settimeout(connect_timeout)
+            self._sock.connect(path)
+            self._sock.setblocking(False)
+        except OSError as exc:
+            self._sock.close()
+            raise ZmtpError(str(exc) or type(exc).__name__) from None
+        self._decoder = Decoder()
+        self._out = bytearray(handshake(b"DEALER", identity))
+        self._held = bytearray()  # messages sent before the handshake completed
+        self._lost: str | None = None  # why the connection ended, once it has
+        self.on_writable()
+
+    @property
+    def ready(self) -> bool:
+        """The peer completed the handshake."""
+        return self._decoder.ready
+
+    @property
+    def wants_write(self) -> bool:
+        return bool(self._out)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def send(self, *frames: bytes) -> None:
+        if not self._decoder.ready:
+            self._held += encode(*frames)
+            return
+        self._out += encode(*frames)
+        self.on_writable()
+
+    def on_writable(self) -> None:
+        while self._out:
             try:
-                chunk = self._sock.recv(max(65536, size - len(self._buffer)))
-            except socket.timeout:
-                raise ZmtpError("timed out waiting for the supervisor") from None
+                sent = self._sock.send(self._out)
+            except BlockingIOError:
+                return
             except OSError as exc:
                 raise ZmtpError(str(exc)) from None
-            if not chunk:
-                raise ZmtpError("the supervisor closed the connection")
-            self._buffer += chunk
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
-        return data
+            del self._out[:sent]
+
+    def on_readable(self) -> list[list[bytes]]:
+        """The messages that arrived. Those that came just before the end of the connection
+        are returned first; the next call raises."""
+        if self._lost is not None:
+            raise ZmtpError(self._lost)
+        messages: list[list[bytes]] = []
+        while True:
+            try:
+                chunk = self._sock.recv(65536)
+            except BlockingIOError:
+                return messages
+            except OSError as exc:
+                self._lost = str(exc)
+            else:
+                if chunk:
+                    was_ready = self._decoder.ready
+                    messages.extend(self._decoder.feed(chunk))
+                    if self._decoder.ready and not was_ready:
+                        self._out += self._held
+                        self._held.clear()  # the owner's poll sees wants_write
+                    continue
+                self._lost = "the peer closed the connection"
+            if messages:
+                return messages
+            raise ZmtpError(self._lost)
+
+    def close(self, linger: float = 0.0) -> None:
+        """Close, first giving what is still queued up to `linger` seconds to go out."""
+        if self._out and linger > 0:
+            try:
+                self._sock.settimeout(linger)
+                self._sock.sendall(self._out)
+            except OSError:
+                pass
+        self._sock.close()

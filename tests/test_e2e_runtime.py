@@ -189,3 +189,46 @@ def _state(pid: int) -> str:
             return f.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_watcher_outlives_its_root_and_answers_the_next(sup):
+    # The root dies (SIGKILL): the watcher keeps its service running, reconnects to whatever
+    # binds the actor endpoint next, says hello with its service, pid and state, and takes
+    # that root's orders.
+    import zmq
+
+    from broker import protocol
+
+    sup.write("a", "type = process\n" + LONG)
+    sup.start("a")
+    daemon = sup.wait_state("a", "started")["pid"]
+    watcher = _ppid(daemon)
+    sup.proc.kill()
+    sup.proc.wait()
+    ctx = zmq.Context()
+    router = ctx.socket(zmq.ROUTER)
+    router.setsockopt(zmq.LINGER, 0)
+    try:
+        router.bind("ipc://" + sup.socket + ".actors")
+
+        def next_report(kind: str) -> dict:
+            assert router.poll(15_000), f"no {kind!r} from the watcher"
+            identity, payload = router.recv_multipart()
+            assert identity == b"a"
+            report = protocol.decode_report(payload)
+            assert report["kind"] == kind
+            return report
+
+        hello = next_report("hello")
+        assert (hello["service"], hello["watcher_pid"]) == ("a", watcher)
+        assert (hello["pid"], hello["role"], hello["exit"]) == (daemon, "start", None)
+        os.kill(daemon, 0)  # still running
+        assert _ppid(daemon) == watcher
+        router.send_multipart([b"a", protocol.encode("kill")])
+        exited = next_report("exited")
+        assert (exited["pid"], exited["signal"]) == (daemon, "SIGKILL")
+        router.send_multipart([b"a", protocol.encode("retire")])
+        assert next_report("retired")["log"] == b""
+    finally:
+        router.close()
+        ctx.term()
