@@ -12,7 +12,6 @@ root must not die.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -30,11 +29,12 @@ from actors.engine import (Chain, Engine, ExitStatus, Idle, Kill, Log, Notify, R
 from actors.launch import launch_for
 from actors.loader import ServiceLoader
 from actors.services import Services
+from actors.subreaper import become_subreaper
 from actors.watchers import Reports, WatcherTable
 from actors.zygote import ZygoteClient
 from broker import endpoints
+from broker.listen import bind_router
 
-PR_SET_CHILD_SUBREAPER = 36
 EXIT_GRACE = 5.0  # once idle, how long to wait for watchers to leave before exiting anyway
 SWEEP_TIMEOUT = 10.0  # leftovers get SIGTERM, then SIGKILL after this (dinit's stop-timeout)
 SWEEP_POLL = 0.05  # while sweeping, re-check this often: a grandchild's death wakes nobody
@@ -104,7 +104,7 @@ class Root:
     def _start(self) -> None:
         # The zygote first: a process holding a ZeroMQ context must never fork.
         self.zygote = self.options.zygote or ZygoteClient.fork()
-        _become_subreaper()
+        become_subreaper()
         self._install_signals()
         self.ctx = zmq.Context(io_threads=1)
         self.control_endpoint = endpoints.normalise(self.options.endpoint)
@@ -167,24 +167,10 @@ class Root:
         self.engine.start(container.MAIN, self.now())
 
     def _bind(self, endpoint: str, mode: int) -> zmq.Socket:
-        sock = self.ctx.socket(zmq.ROUTER)
-        sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        sock.setsockopt(zmq.LINGER, 1000)
-        path = endpoints.ipc_path(endpoint)
         try:
-            if path is not None:
-                endpoints.prepare_ipc_dir(path)
-                _clear_stale_socket(path)
-            sock.bind(endpoint)
-            if path is not None:
-                endpoints.secure_socket(path, mode)
-        except (endpoints.EndpointError, zmq.ZMQError) as exc:
-            sock.close(0)
-            raise StartupError(f"cannot listen on {endpoint}: {exc}") from None
-        except BaseException:
-            sock.close(0)  # an open socket would keep the context from terminating
-            raise
-        return sock
+            return bind_router(self.ctx, endpoint, mode)
+        except endpoints.EndpointError as exc:
+            raise StartupError(str(exc)) from None
 
     def _install_signals(self) -> None:
         self._wake_r, self._wake_w = socket.socketpair()
@@ -428,13 +414,6 @@ def _note_signal(signum: int, frame: object) -> None:
     """Python-level handler: the wake-up fd carries the signal to the loop."""
 
 
-def _become_subreaper() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 def _signal_ready(fd: int, console: Console) -> None:
     try:
         os.write(fd, b"\n")
@@ -445,22 +424,6 @@ def _signal_ready(fd: int, console: Console) -> None:
         os.close(fd)
     except OSError:
         pass
-
-
-def _clear_stale_socket(path: str) -> None:
-    """Refuse to take over a live supervisor's socket; remove a dead one's."""
-    if not os.path.exists(path):
-        return
-    from broker.zmtp import ZmtpDealer, ZmtpError
-    try:
-        ZmtpDealer(path, 0.5).close()
-    except ZmtpError:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-        return
-    raise StartupError(f"another supervisor is already listening on ipc://{path}")
 
 
 def _wait_for(pid: int, timeout: float) -> None:

@@ -21,7 +21,6 @@ the root is up an idle watcher never wakes: the root keeps the service's timers.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import select
 import signal
@@ -30,27 +29,14 @@ import time
 from typing import Any
 
 from actors.daemon import Daemon, Exit, SpawnError, reserve_low_fds
+from actors.subreaper import become_subreaper
 from broker import protocol
 from broker.endpoints import ipc_path
 from broker.zmtp import ZmtpError, ZmtpStream
 
-PR_SET_CHILD_SUBREAPER = 36
 LINGER = 2.0  # on exit, how long queued reports may take to reach the root (seconds)
 RECONNECT_FIRST, RECONNECT_MAX = 0.1, 2.0  # seconds between attempts to reach a lost root
 POLLIN, POLLOUT = select.POLLIN, select.POLLOUT
-
-
-# Resolved in the zygote, once: each watcher then calls it without loading anything.
-try:
-    _prctl = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):
-    _prctl = None  # not Linux: orphans go to init, which reaps them
-
-
-def become_subreaper() -> None:
-    """Orphans of the service's processes come to the watcher, which reaps them."""
-    if _prctl is not None:
-        _prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 class Watcher:

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -73,13 +74,9 @@ class Container:
 
     def pid1(self) -> int:
         """The host pid of the namespace's PID 1 (zeroinit)."""
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            children = descendants(self.proc.pid, depth=1)
-            if children:
-                return children[0]
-            time.sleep(0.01)  # the fork of `unshare --fork` is a moment away
-        raise AssertionError("zeroinit did not start in the namespace")
+        # The fork of `unshare --fork` is a moment away.
+        return wait_for(lambda: descendants(self.proc.pid, depth=1),
+                        "zeroinit to start in the namespace")[0]
 
     def close(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -100,10 +97,14 @@ def box(tmp_path):
 
 
 def wait_for(condition, what: str):
+    """For what no event announces (files written inside the namespace, a fork): re-check
+    with a deadline; the condition's value."""
     deadline = time.monotonic() + DEADLINE
-    while not condition():
+    pause = threading.Event()
+    while not (value := condition()):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)  # a poll with a deadline: files written inside the namespace
+        pause.wait(0.02)
+    return value
 
 
 def _zombies(root: int) -> list[int]:

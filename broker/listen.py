@@ -1,0 +1,57 @@
+"""The root's listening sockets: a ZeroMQ ROUTER bound on an endpoint, and for `ipc://` the
+rules around its file — a private directory, a dead supervisor's socket removed, a live one's
+refused, and the socket's mode. Every failure is an `EndpointError` saying what and where.
+"""
+
+from __future__ import annotations
+
+import os
+
+import zmq
+
+from broker import endpoints
+from broker.endpoints import EndpointError
+
+
+def bind_router(ctx: zmq.Context, endpoint: str, mode: int) -> zmq.Socket:
+    sock = ctx.socket(zmq.ROUTER)
+    sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+    sock.setsockopt(zmq.LINGER, 1000)
+    path = endpoints.ipc_path(endpoint)
+    try:
+        if path is not None:
+            endpoints.prepare_ipc_dir(path)
+            _clear_stale_socket(path)
+        sock.bind(endpoint)
+        if path is not None:
+            endpoints.secure_socket(path, mode)
+    except SocketInUse:
+        sock.close(0)
+        raise
+    except (EndpointError, zmq.ZMQError) as exc:
+        sock.close(0)
+        raise EndpointError(f"cannot listen on {endpoint}: {exc}") from None
+    except BaseException:
+        sock.close(0)  # an open socket would keep the context from terminating
+        raise
+    return sock
+
+
+class SocketInUse(EndpointError):
+    """Another supervisor answers on the socket."""
+
+
+def _clear_stale_socket(path: str) -> None:
+    """Refuse to take over a live supervisor's socket; remove a dead one's."""
+    if not os.path.exists(path):
+        return
+    from broker.zmtp import ZmtpDealer, ZmtpError
+    try:
+        ZmtpDealer(path, 0.5).close()
+    except ZmtpError:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return
+    raise SocketInUse(f"another supervisor is already listening on ipc://{path}")
