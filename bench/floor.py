@@ -1,9 +1,11 @@
 """The floor zeroinit is compared with: a Python program that forks one watcher per service,
 each watcher forking and exec'ing its service and waiting on it, with no messaging at all.
 
-    python bench/floor.py N COMMAND [ARG...]
+    python bench/floor.py [--respawn] N COMMAND [ARG...]
 
 It runs until SIGTERM, which it passes to every watcher (which pass it to their service).
+With --respawn a watcher starts its service again whenever it dies: the floor of restart
+latency, with the same process shape as zeroinit's but no decision to make or message to send.
 """
 
 from __future__ import annotations
@@ -14,29 +16,43 @@ import signal
 import sys
 
 
-def watcher(argv: list[str]) -> None:
+def watcher(argv: list[str], respawn: bool) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        os.execvp(argv[0], argv)
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGTERM))
+    stopping = False
+    pid = 0
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+        if pid:  # 0 would signal our whole process group
+            os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
     while True:
-        try:
-            os.waitpid(pid, 0)
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            os.execvp(argv[0], argv)
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        if stopping or not respawn:
             os._exit(0)
-        except InterruptedError:
-            continue
 
 
 def main() -> None:
-    count, argv = int(sys.argv[1]), sys.argv[2:]
+    respawn = sys.argv[1] == "--respawn"
+    args = sys.argv[2:] if respawn else sys.argv[1:]
+    count, argv = int(args[0]), args[1:]
     gc.freeze()  # the same courtesy the zygote gets
     children = []
     for _ in range(count):
         pid = os.fork()
         if pid == 0:
-            watcher(argv)
+            watcher(argv, respawn)
         children.append(pid)
     signal.signal(signal.SIGTERM, lambda *_: [os.kill(c, signal.SIGTERM) for c in children])
     for _ in children:
