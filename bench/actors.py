@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from actors.spec import DEFAULT_RESTART_DELAY  # noqa: E402
+from bench.bytecode import ensure_bytecode  # noqa: E402
 from broker.client import Client  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -217,6 +218,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args()
+    ensure_bytecode()
     reps = 1 if args.quick else 3
     rows: list[tuple[str, str, str, str]] = []
     print(f"zeroinit runtime benchmark on {os.cpu_count()} cores, Python "

@@ -21,6 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bytecode import ensure_bytecode  # noqa: E402
+
 BIN = Path(sys.executable).parent
 ZEROINIT = str(BIN / "zeroinit")
 
@@ -89,6 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
+    ensure_bytecode()
     tini = shutil.which("tini")
     if tini is None:
         print("tini is not installed (apt-get install tini); measuring zeroinit alone")
