@@ -66,21 +66,20 @@ class Watcher:
         self.path = path
         self.try_connect()
 
-    def try_connect(self) -> bool:
+    def try_connect(self) -> None:
         """Connect and say hello (and, the first time, what happened before)."""
         try:
             self.root = ZmtpStream(self.path, self.service.encode())
             self.hello()
         except ZmtpError:
             self.disconnected()
-            return False
+            return
         self.reconnect_delay = RECONNECT_FIRST
         if not self.ever_connected:
             self.ever_connected = True
             pending, self.pending = self.pending, []
             for frame in pending:
                 self.report_frame(frame)
-        return True
 
     def disconnected(self) -> None:
         if self.root is not None:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from actors.spec import DEFAULT_RESTART_DELAY  # noqa: E402
 from bench.bytecode import ensure_bytecode  # noqa: E402
+from bench.procfs import children, command_line, descendants, pss_kb  # noqa: E402
 from broker.client import Client  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -102,31 +103,6 @@ def wait_gone(pids: list[int], timeout: float = 120.0) -> float:
     return time.perf_counter()
 
 
-def children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
-def tree(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def pss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
-
-
 def cpu_ticks(pids: list[int]) -> int:
     total = 0
     for pid in pids:
@@ -140,11 +116,7 @@ def cpu_ticks(pids: list[int]) -> int:
 
 
 def is_sleep(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read() == b"sleep\x00100000\x00"
-    except OSError:
-        return False
+    return command_line(pid) == b"sleep\x00100000\x00"
 
 
 class ZeroinitRun:
@@ -285,7 +257,7 @@ def main() -> int:
     rows.append(("raw status round trip", f"{trip * 1000:.0f} us", "<= 100 us",
                  _verdict(trip <= 0.1)))
 
-    supervised = [run.proc.pid] + [p for p in tree(run.proc.pid) if not is_sleep(p)]
+    supervised = [run.proc.pid] + [p for p in descendants(run.proc.pid) if not is_sleep(p)]
     before = cpu_ticks(supervised)
     time.sleep(3)  # idle: nothing happens, nothing should run
     idle = cpu_ticks(supervised) - before

@@ -24,45 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bytecode import ensure_bytecode  # noqa: E402
+from bench.procfs import command_line, descendants, pss_kb  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ZEROINIT = str(BIN / "zeroinit")
-
-
-def pss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
-def tree(pid: int) -> list[int]:
-    found, todo = [pid], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def command_of(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
 
 
 def timed(argv: list[str], runs: int) -> float:
@@ -79,11 +44,11 @@ def init_pss(argv: list[str]) -> int:
     proc = subprocess.Popen(argv + ["sleep", "5"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
-    while not any(command_of(p) == b"sleep\x005\x00" for p in tree(proc.pid)):
+    while not any(command_line(p) == b"sleep\x005\x00" for p in [proc.pid, *descendants(proc.pid)]):
         if time.monotonic() > deadline:
             proc.kill()
             raise TimeoutError("main never started")
-    total = sum(pss_kb(p) for p in tree(proc.pid) if command_of(p) != b"sleep\x005\x00")
+    total = sum(pss_kb(p) for p in [proc.pid, *descendants(proc.pid)] if command_line(p) != b"sleep\x005\x00")
     proc.terminate()
     proc.wait()
     return total

@@ -215,11 +215,6 @@ class ZmtpStream:
         self.on_writable()
 
     @property
-    def ready(self) -> bool:
-        """The peer completed the handshake."""
-        return self._decoder.ready
-
-    @property
     def wants_write(self) -> bool:
         return bool(self._out)
 

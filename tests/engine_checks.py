@@ -16,13 +16,18 @@ them, so a test can compare the whole list at once:
 (state, target, pid, failed, stop_reason, exit, restarts, explicit) at once; the keyword
 defaults describe a quiet service, so a test names only what differs. `wait(sim, dt)` lets
 time pass and asserts that nothing at all happened.
+
+The dependency scenarios use a lighter notation: `got(s, ...)` (exactly these effects, in any
+order), `in_order(s, ...)` and `see(s, name="state/target flags...")` (see its docstring).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from actors.engine import Chain, Idle, Kill, Log, Notify, Retire, Role, Signal, Spawn
+from actors.engine import (Chain, Idle, Kill, Log, Notify, Retire, Role, Signal, Spawn,
+                           StopReason)
 
 FIELDS = ("state", "target", "pid", "failed", "stop_reason", "exit", "restarts", "explicit")
 
@@ -99,3 +104,56 @@ def wait(sim, dt: float) -> None:
     sim.tick(dt)
     assert fx(sim) == []
     assert sim.engine.statuses() == before
+
+
+REASONS = tuple(reason.value for reason in StopReason)
+
+
+def got(s, *expected: str) -> None:
+    """The last step's effects were exactly these, in any order (see `fx` for the notation)."""
+    assert Counter(fx(s)) == Counter(expected), fx(s)
+
+
+def in_order(s, *items: str) -> None:
+    """These effects of the last step came in this relative order."""
+    effects = fx(s)
+    positions = [effects.index(item) for item in items]
+    assert positions == sorted(positions), effects
+
+
+def running_pid(s, name: str) -> int | None:
+    """The pid of the service's running fake process: its start role, else its stop command."""
+    for role in (Role.START, Role.STOP):
+        process = s.procs.get((name, role))
+        if process is not None and process.pid is not None:
+            return process.pid
+    return None
+
+
+def see(s, **want: str) -> None:
+    """Check the status of each named service against a short description:
+    "state/target", then any of: `explicit`, `failed`, `why=<stop_reason>`, `restarts=N`, and
+    `pid` (the pid of its running fake process; without it, the pid must be None)."""
+    for name, spec in want.items():
+        tokens = spec.split()
+        state, target = tokens[0].split("/")
+        flags = set(tokens[1:])
+        why = [t[4:] for t in flags if t.startswith("why=")]
+        assert all(w in REASONS for w in why), spec
+        restarts = [int(t[9:]) for t in flags if t.startswith("restarts=")]
+        expected = {
+            "state": state, "target": target,
+            "explicit": "explicit" in flags, "failed": "failed" in flags,
+            "stop_reason": why[0] if why else None,
+            "restarts": restarts[0] if restarts else 0,
+            "pid": running_pid(s, name) if "pid" in flags else None,
+        }
+        if "pid" in flags:
+            assert expected["pid"] is not None, f"{name} has no running process"
+        status = s.status(name)
+        actual = {key: status[key] for key in expected}
+        assert actual == expected, f"{name}: {actual}"
+
+
+def active(s) -> int:
+    return s.engine.active_count

@@ -7,57 +7,8 @@ STARTING until its exec is reported, so that the ordering can be seen.
 
 from __future__ import annotations
 
-from collections import Counter
-
-from actors.engine import Role
-from tests.engine_checks import fx
+from tests.engine_checks import active, got, see
 from tests.engine_sim import Sim, internal, proc
-
-
-REASONS = ("normal", "dep-restart", "dep-failed", "failed", "exec-failed", "timed-out",
-           "terminated")
-
-
-def got(s: Sim, *expected: str) -> None:
-    """The last step's effects were exactly these, in any order (see `fx` for the notation)."""
-    assert Counter(fx(s)) == Counter(expected), fx(s)
-
-
-def running_pid(s: Sim, name: str) -> int | None:
-    """The pid of the service's running fake process: its start role, else its stop command."""
-    for role in (Role.START, Role.STOP):
-        process = s.procs.get((name, role))
-        if process is not None and process.pid is not None:
-            return process.pid
-    return None
-
-
-def see(s: Sim, **want: str) -> None:
-    """Check each named service's status: "state/target", then any of `explicit`, `failed`,
-    `why=<stop_reason>`, `restarts=N`, `pid` (the pid of its running fake process)."""
-    for name, spec in want.items():
-        tokens = spec.split()
-        state, target = tokens[0].split("/")
-        flags = set(tokens[1:])
-        why = [t[4:] for t in flags if t.startswith("why=")]
-        assert all(w in REASONS for w in why), spec
-        restarts = [int(t[9:]) for t in flags if t.startswith("restarts=")]
-        expected = {
-            "state": state, "target": target,
-            "explicit": "explicit" in flags, "failed": "failed" in flags,
-            "stop_reason": why[0] if why else None,
-            "restarts": restarts[0] if restarts else 0,
-            "pid": running_pid(s, name) if "pid" in flags else None,
-        }
-        if "pid" in flags:
-            assert expected["pid"] is not None, f"{name} has no running process"
-        status = s.status(name)
-        actual = {key: status[key] for key in expected}
-        assert actual == expected, f"{name}: {actual}"
-
-
-def active(s: Sim) -> int:
-    return s.engine.active_count
 
 
 def test_engine_order_before_is_honoured_between_services_starting_together():
