@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from actors.spec import DEFAULT_RESTART_DELAY  # noqa: E402
+from actors.loader.spec import DEFAULT_RESTART_DELAY  # noqa: E402
 from bench.bytecode import ensure_bytecode  # noqa: E402
 from bench.procfs import children, command_line, descendants, pss_kb  # noqa: E402
 from broker.client import Client  # noqa: E402

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from actors.engine import Engine, ExitStatus, Kill, Signal, Spawn  # noqa: E402
-from actors.spec import ServiceSpec, ServiceType  # noqa: E402
+from actors.loader.spec import ServiceSpec, ServiceType  # noqa: E402
 
 
 def flat(n: int) -> list[ServiceSpec]:

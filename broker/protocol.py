@@ -134,7 +134,7 @@ REPORTS: dict[str, dict[str, Check]] = {
 
 # Root -> watcher.
 ORDERS: dict[str, dict[str, Check]] = {
-    "spawn": {"role": STR, "launch": MAP},                  # launch: see actors/launch.py
+    "spawn": {"role": STR, "launch": MAP},                  # launch: see actors/root/launch.py
     "signal": {"signal": STR, "group": BOOL},
     "kill": {},                                             # SIGKILL to every group it has
     "retire": {},                                           # no process left: exit

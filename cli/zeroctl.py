@@ -222,7 +222,7 @@ def write_chunk(out, data: bytes, args: argparse.Namespace) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
-    from actors.loader import ServiceLoader
+    from actors.loader.walk import ServiceLoader
     from broker.endpoints import default_services_dirs
     dirs = args.dirs or default_services_dirs()
     loader = ServiceLoader(dirs, dict(os.environ), args.profile)

@@ -70,10 +70,10 @@ def main(argv: list[str] | None = None) -> int:
                   "version does not provide yet; use an ipc endpoint", file=sys.stderr)
             return 2
     # The zygote first, before the root's own imports: it is forked from a small process, so
-    # the pages its watchers share with it are few and dense (see actors/zygote.py).
-    from actors.zygote import ZygoteClient
+    # the pages its watchers share with it are few and dense (see actors/supervise/zygote.py).
+    from actors.supervise.zygote import ZygoteClient
     zygote = ZygoteClient.fork()
-    from actors.root import Root, RootOptions
+    from actors.root.loop import Root, RootOptions
     options = RootOptions(quiet=args.quiet, profile=args.profile, ready_fd=args.ready_fd,
                           socket_mode=args.socket_mode, main_command=command, zygote=zygote)
     if args.services:

@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from actors.engine import (Engine, ExitStatus, Kill, Notify, Outcome, Role, Signal, Spawn)
-from actors.spec import (DepKind, ReadyKind, ReadyNotification, RestartPolicy, ServiceSpec,
+from actors.loader.spec import (DepKind, ReadyKind, ReadyNotification, RestartPolicy, ServiceSpec,
                          ServiceType)
 
 

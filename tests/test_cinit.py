@@ -1,4 +1,4 @@
-"""cinit-style service directories, loaded into the same ServiceSpec (actors/cinit.py)."""
+"""cinit-style service directories, loaded into the same ServiceSpec (actors/loader/cinit_dir.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from actors.errors import LoadFailure
-from actors.loader import ServiceLoader
-from actors.spec import RestartPolicy, ServiceSpec, ServiceType
+from actors.loader.errors import LoadFailure
+from actors.loader.walk import ServiceLoader
+from actors.loader.spec import RestartPolicy, ServiceSpec, ServiceType
 
 
 def cinit(root: Path, name: str, run: str | None = "#!/bin/sh\nexec sleep 1000\n",

@@ -1,15 +1,15 @@
-"""The dinit syntax: lines, values, includes, and `$VAR` substitution (actors/dinit_format.py)."""
+"""The dinit syntax: lines, values, includes, and `$VAR` substitution (actors/loader/dinit_syntax.py)."""
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, strategies as st
 
-from actors.dinit_format import (
+from actors.loader.dinit_syntax import (
     Setting, expand_command, expand_value, expand_word, logical_lines, parse_line,
     read_description, split_value,
 )
-from actors.errors import BadValue, LoadError
+from actors.loader.errors import BadValue, LoadError
 
 ENV = {"HOME": "/home/me", "EMPTY": "", "WORDS": "  one two  ", "SPACE": "   ", "X": "x"}
 

@@ -18,7 +18,7 @@ stop after them.
 from __future__ import annotations
 
 from actors.engine import Role
-from actors.spec import OPTION_ALWAYS_CHAIN, OPTION_START_INTERRUPTIBLE
+from actors.loader.spec import OPTION_ALWAYS_CHAIN, OPTION_START_INTERRUPTIBLE
 from tests.engine_checks import active, fx, got, in_order, see
 from tests.engine_sim import NO, READY_FD, YES, Sim, internal, proc, scripted
 

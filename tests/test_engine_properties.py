@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from actors.engine import Kill, Role, Signal, Spawn, State
 from actors.engine.graph import Graph
-from actors.spec import (OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE, DepKind, RestartPolicy,
+from actors.loader.spec import (OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE, DepKind, RestartPolicy,
                          ServiceSpec, ServiceType)
 from tests.engine_sim import READY_FD, Sim
 

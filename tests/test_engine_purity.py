@@ -53,7 +53,7 @@ def _closure(start: str) -> dict[str, set[str]]:
 
 def test_engine_imports_no_io_module():
     closure = _closure("actors.engine")
-    assert "actors.engine.graph" in closure and "actors.spec" in closure
+    assert "actors.engine.graph" in closure and "actors.loader.spec" in closure
     offenders = sorted(
         f"{module} imports {name}"
         for module, imports in closure.items()

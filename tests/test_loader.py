@@ -1,5 +1,5 @@
 """The service loader's happy paths: every setting, templates, pools, search order, `.d`
-directories, env-files, substitution, load order, reload, check (actors/loader.py)."""
+directories, env-files, substitution, load order, reload, check (actors/loader/walk.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from actors.errors import LoadFailure
-from actors.loader import ServiceLoader
-from actors.spec import (
+from actors.loader.errors import LoadFailure
+from actors.loader.walk import ServiceLoader
+from actors.loader.spec import (
     LogType, ReadyKind, ReadyNotification, RestartPolicy, RunAs, ServiceSpec, ServiceType,
 )
 

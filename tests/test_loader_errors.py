@@ -1,5 +1,5 @@
 """Bad input: every problem is a LoadError naming the exact file, line, setting and why, and
-the service fails to load alone (actors/loader.py and the modules it uses)."""
+the service fails to load alone (actors/loader/walk.py and the modules it uses)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from actors.errors import LoadError, LoadFailure
-from actors.loader import ServiceLoader
-from actors.settings import SETTINGS
+from actors.loader.errors import LoadError, LoadFailure
+from actors.loader.walk import ServiceLoader
+from actors.loader.settings import SETTINGS
 
 Report = tuple[str, "int | None", "str | None", str]
 

@@ -17,7 +17,7 @@ from actors.engine.graph import Graph
 from actors.engine.model import Effect, ExitStatus, Idle, Role, State
 from actors.engine.record import DepLink, ServiceRecord
 from actors.engine.status import status_of
-from actors.spec import DepKind, ServiceSpec
+from actors.loader.spec import DepKind, ServiceSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from actors.engine.model import (Chain, Effect, Idle, Log, Notify, Retire, State
 from actors.engine.record import DepLink, ServiceRecord, Timer
 from actors.engine.restart import admit_restart, policy_wants_restart
 from actors.engine.status import status_of
-from actors.spec import OPTION_ALWAYS_CHAIN, DepKind, ServiceType
+from actors.loader.spec import OPTION_ALWAYS_CHAIN, DepKind, ServiceType
 
 STOPPED, STARTING, STARTED, STOPPING = State.STOPPED, State.STARTING, State.STARTED, State.STOPPING
 

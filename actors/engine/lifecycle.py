@@ -15,7 +15,7 @@ from actors.engine.model import (ExitStatus, Kill, Role, Signal, Spawn, State, S
                                  TimerKind)
 from actors.engine.record import ServiceRecord
 from actors.engine.restart import RestartWindow
-from actors.spec import OPTION_SIGNAL_PROCESS_ONLY, OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE
+from actors.loader.spec import OPTION_SIGNAL_PROCESS_ONLY, OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE
 
 if TYPE_CHECKING:
     from actors.engine.graph import Graph

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from actors.spec import CLEAN_EXIT_SIGNALS
+from actors.loader.spec import CLEAN_EXIT_SIGNALS
 
 
 class State(enum.Enum):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from actors.engine.model import ExitStatus, State, StopReason, TimerKind
 from actors.engine.restart import RestartWindow
-from actors.spec import DepKind, ServiceSpec
+from actors.loader.spec import DepKind, ServiceSpec
 
 
 class DepLink:

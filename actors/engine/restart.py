@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.engine.model import ExitStatus
-from actors.spec import RestartPolicy, ServiceSpec, ServiceType
+from actors.loader.spec import RestartPolicy, ServiceSpec, ServiceType
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterable, Mapping
 
-from actors.description import Description, Link
-from actors.errors import LoadError
-from actors.spec import DepKind, ServiceSpec
+from actors.loader.description import Description, Link
+from actors.loader.errors import LoadError
+from actors.loader.spec import DepKind, ServiceSpec
 
 Graph = dict[str, list[tuple[str, Link]]]  # service -> [(a service it starts after, the link)]
 

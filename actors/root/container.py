@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from actors.signames import signal_number
-from actors.spec import LogType, RestartPolicy, ServiceSpec, ServiceType
+from actors.loader.spec import LogType, RestartPolicy, ServiceSpec, ServiceType
 
 MAIN = "main"
 FORWARDED_SIGNALS = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH)

@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 
 import zmq
 
-from actors import container
-from actors.console import Console
-from actors.control import ControlServer
+from actors.root import container
+from actors.root.console import Console
+from actors.root.control import ControlServer
 from actors.engine import (Chain, Engine, ExitStatus, Idle, Kill, Log, Notify, Retire, Signal,
                            Spawn, State)
-from actors.launch import launch_for
-from actors.loader import ServiceLoader
-from actors.services import Services
-from actors.subreaper import become_subreaper
-from actors.watchers import Reports, WatcherTable
-from actors.zygote import ZygoteClient
+from actors.root.launch import launch_for
+from actors.loader.walk import ServiceLoader
+from actors.root.services import Services
+from actors.supervise.subreaper import become_subreaper
+from actors.root.watcher_table import Reports, WatcherTable
+from actors.supervise.zygote import ZygoteClient
 from broker import endpoints
 from broker.listen import bind_router
 

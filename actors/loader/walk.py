@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
 
-from actors.cinit import read_cinit_service
-from actors.depgraph import find_cycles, spread_failures
-from actors.description import Description, Link, source_of, with_links
-from actors.dinit_service import read_dinit_service
-from actors.errors import LoadError, LoadFailure, unique
-from actors.spec import (
+from actors.loader.cinit_dir import read_cinit_service
+from actors.loader.cycles import find_cycles, spread_failures
+from actors.loader.description import Description, Link, source_of, with_links
+from actors.loader.dinit_file import read_dinit_service
+from actors.loader.errors import LoadError, LoadFailure, unique
+from actors.loader.spec import (
     DepKind, ServiceSpec, ServiceType, is_valid_service_name, split_template_name,
 )
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from actors.engine import Notify
 from actors.signames import normalise as normalise_signal
-from actors.spec import LogType, is_valid_service_name
-from actors.waiting import Envelope, Stream, Streams, Waiter
+from actors.loader.spec import LogType, is_valid_service_name
+from actors.root.waiting import Envelope, Stream, Streams, Waiter
 from broker import protocol
 
 if TYPE_CHECKING:
-    from actors.root import Root
+    from actors.root.loop import Root
 
 LOG_FILE_TAIL = 64 * 1024  # how much of a logfile `logs` shows
 

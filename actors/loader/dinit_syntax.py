@@ -32,7 +32,7 @@ import stat
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from actors.errors import BadValue, LoadError
+from actors.loader.errors import BadValue, LoadError
 
 # dinit's read_config_name(): a setting name does not start with '-', '.' or a digit; it holds
 # letters, digits, '_', '-', '.' and any non-ASCII character.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors.engine.model import Role
-from actors.spec import OPTION_SIGNAL_PROCESS_ONLY, ServiceSpec, ServiceType
+from actors.loader.spec import OPTION_SIGNAL_PROCESS_ONLY, ServiceSpec, ServiceType
 
 
 def launch_for(spec: ServiceSpec, role: Role) -> dict[str, Any]:

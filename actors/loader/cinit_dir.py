@@ -20,11 +20,11 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-from actors.description import Description, Link, source_of, with_links
-from actors.dinit_format import read_text
-from actors.envfile import Environment, apply, read_env_file
-from actors.errors import LoadError
-from actors.spec import DepKind, RestartPolicy, ServiceSpec, ServiceType, is_valid_service_name
+from actors.loader.description import Description, Link, source_of, with_links
+from actors.loader.dinit_syntax import read_text
+from actors.loader.env_file import Environment, apply, read_env_file
+from actors.loader.errors import LoadError
+from actors.loader.spec import DepKind, RestartPolicy, ServiceSpec, ServiceType, is_valid_service_name
 
 
 def read_cinit_service(name: str, directory: str, arg: str | None,

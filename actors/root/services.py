@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from actors.engine import Engine
-from actors.errors import LoadFailure
-from actors.loader import ServiceLoader
+from actors.loader.errors import LoadFailure
+from actors.loader.walk import ServiceLoader
 
 
 class Services:

@@ -7,7 +7,7 @@ garbage collector's reach (`gc.freeze`), so the pages it shares with its watcher
 It reaps its watchers and tells the root when one has ended. When the root's end of the pair
 closes, the zygote exits; its watchers live on (they outlive roots by design).
 
-If the zygote itself dies, the root starts a new one by exec (`python -m actors.zygote FD`):
+If the zygote itself dies, the root starts a new one by exec (`python -m actors.supervise.zygote FD`):
 by then the root holds a ZeroMQ context and may not fork.
 """
 
@@ -57,7 +57,7 @@ class ZygoteClient:
         """Start a zygote as a new program (safe from a process that holds threads)."""
         import subprocess  # only here: the zygote module is imported at every start-up
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        proc = subprocess.Popen([sys.executable, "-m", "actors.zygote", str(theirs.fileno())],
+        proc = subprocess.Popen([sys.executable, "-m", "actors.supervise.zygote", str(theirs.fileno())],
                                 pass_fds=[theirs.fileno()], close_fds=True)
         theirs.close()
         proc.returncode = 0  # the root reaps its children itself; Popen must not
@@ -107,7 +107,7 @@ def serve(sock: socket.socket) -> int:
     """The zygote's loop: fork a watcher per request, report watchers that end."""
     os.setsid()  # away from the terminal: Ctrl-C is for the root to handle, in order
     signal.signal(signal.SIGINT, lambda *_: None)  # not SIG_IGN: that would outlive exec
-    import actors.watcher  # noqa: F401 - imported here once, shared by every watcher
+    import actors.supervise.watcher  # noqa: F401 - imported here once, shared by every watcher
     wake_r, wake_w = socket.socketpair()
     wake_r.setblocking(False)
     wake_w.setblocking(False)
@@ -163,7 +163,7 @@ def _become_watcher(sock: socket.socket, wake_r: socket.socket, wake_w: socket.s
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for s in (sock, wake_r, wake_w):
             s.close()
-        from actors import watcher
+        from actors.supervise import watcher
         first = tuple(request["first"]) if request["first"] else None
         code = watcher.main(request["service"], request["endpoint"], request["log"],
                             request["seed"], first)

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from actors.dinit_format import read_text
-from actors.errors import LoadError
+from actors.loader.dinit_syntax import read_text
+from actors.loader.errors import LoadError
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,8 @@ import socket
 import time
 from typing import Any
 
-from actors.daemon import Daemon, Exit, SpawnError, reserve_low_fds
-from actors.subreaper import become_subreaper
+from actors.supervise.children import Daemon, Exit, SpawnError, reserve_low_fds
+from actors.supervise.subreaper import become_subreaper
 from broker import protocol
 from broker.endpoints import ipc_path
 from broker.zmtp import ZmtpError, ZmtpStream

@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from actors.errors import LoadError
-from actors.spec import DepKind, ServiceSpec, Source
+from actors.loader.errors import LoadError
+from actors.loader.spec import DepKind, ServiceSpec, Source
 
 _LINK_FIELDS = {DepKind.REGULAR: "depends_on", DepKind.MILESTONE: "depends_ms",
                 DepKind.WAITS_FOR: "waits_for", DepKind.AFTER: "after", DepKind.BEFORE: "before"}

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from actors import signames
-from actors.errors import BadValue
-from actors.spec import (
+from actors.loader.errors import BadValue
+from actors.loader.spec import (
     OPTION_ALWAYS_CHAIN, OPTION_SIGNAL_PROCESS_ONLY, OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE,
     DepKind, LogType, ReadyKind, ReadyNotification, RestartPolicy, RunAs, ServiceType,
     is_valid_service_name,

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import zmq
 
 from actors.engine import Engine, ExitStatus, Role
-from actors.zygote import ZygoteClient
+from actors.supervise.zygote import ZygoteClient
 from broker import protocol
 
 if TYPE_CHECKING:
-    from actors.console import Console
-    from actors.control import ControlServer
+    from actors.root.console import Console
+    from actors.root.control import ControlServer
 
 
 @dataclass

@@ -20,13 +20,13 @@ import os
 import pwd
 from typing import Any, Mapping
 
-from actors import settings as S
-from actors.description import Description, Link, source_of, with_links
-from actors.dinit_format import Setting, expand_command, expand_value, read_description
-from actors.envfile import Environment, apply, read_env_file
-from actors.errors import BadValue, LoadError
-from actors.settings import Kind, SettingDef, Subst, Warned
-from actors.spec import (
+from actors.loader import settings as S
+from actors.loader.description import Description, Link, source_of, with_links
+from actors.loader.dinit_syntax import Setting, expand_command, expand_value, read_description
+from actors.loader.env_file import Environment, apply, read_env_file
+from actors.loader.errors import BadValue, LoadError
+from actors.loader.settings import Kind, SettingDef, Subst, Warned
+from actors.loader.spec import (
     DEFAULT_TYPE, OPTION_SIGNAL_PROCESS_ONLY, OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE,
     LogType, ServiceSpec, ServiceType,
 )
