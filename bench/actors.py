@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from actors.loader.spec import DEFAULT_RESTART_DELAY  # noqa: E402
+from actors.loader.settings import default  # noqa: E402
 from bench.bytecode import ensure_bytecode  # noqa: E402
 from bench.procfs import children, command_line, descendants, pss_kb  # noqa: E402
 from broker.client import Client  # noqa: E402
@@ -223,7 +223,7 @@ def main() -> int:
     client = Client(run.socket, timeout=10)
     # A restart comes restart-delay (0.2 s) after the last start at the soonest, by design:
     # let every service be older than that, so the figure is the supervisor's own latency.
-    time.sleep(DEFAULT_RESTART_DELAY + 0.1)
+    time.sleep(default("restart-delay") + 0.1)
     latencies = restart_latencies([client.call("status", names=[f"s{i}"])[0]["pid"]
                                    for i in range(20)])
     restart = median_ms(latencies)

@@ -134,8 +134,11 @@ REPORTS: dict[str, dict[str, Check]] = {
 
 # Root -> watcher.
 ORDERS: dict[str, dict[str, Check]] = {
-    "spawn": {"role": STR, "launch": MAP},                  # launch: see actors/root/launch.py
-    "signal": {"signal": STR, "group": BOOL},
+    # launch: see actors/root/launch.py. kill_after: for a stop, SIGKILL to whatever of the
+    # service is left after that many seconds (0 or absent: never); the watcher escalates by
+    # itself, so a stop completes even if the root goes away meanwhile.
+    "spawn": {"role": STR, "launch": MAP, "kill_after": optional(NUM)},
+    "signal": {"signal": STR, "group": BOOL, "kill_after": optional(NUM)},
     "kill": {},                                             # SIGKILL to every group it has
     "retire": {},                                           # no process left: exit
     "logs": {"request": INT, "clear": BOOL},
@@ -195,6 +198,19 @@ def decode(frame: bytes, table: dict[str, dict[str, Check]],
         except ValueError as exc:
             raise ProtocolError(str(exc), kind, name) from None
     return checked
+
+
+def readable_id(frame: bytes) -> int:
+    """The `id` of a request that failed to decode, where that much can be read (so that the
+    error reply reaches the right caller); else 0."""
+    if len(frame) > MAX_MESSAGE_BYTES:
+        return 0
+    try:
+        message = msgpack.unpackb(frame, raw=False, strict_map_key=True)
+    except Exception:  # noqa: BLE001 - garbage of any kind: no id to read
+        return 0
+    request_id = message.get(REQUEST_ID) if isinstance(message, dict) else None
+    return request_id if type(request_id) is int and 0 <= request_id < 2**63 else 0
 
 
 def decode_request(frame: bytes) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     # The zygote first, before the root's own imports: it is forked from a small process, so
     # the pages its watchers share with it are few and dense (see actors/supervise/zygote.py).
-    from actors.supervise.zygote import ZygoteClient
+    from actors.root.zygote_client import ZygoteClient
     zygote = ZygoteClient.fork()
     from actors.root.loop import Root, RootOptions
     options = RootOptions(quiet=args.quiet, profile=args.profile, ready_fd=args.ready_fd,

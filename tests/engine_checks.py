@@ -11,6 +11,7 @@ them, so a test can compare the whole list at once:
     "p starting"              Notify (event: starting, started, stopping, stopped, failed)
     "log p warning"           Log (the message: `logs(sim)`)
     "retire p", "chain p q", "idle"
+    "rejected p spawned"      Rejected: an input the lifecycle table marks impossible
 
 `check(sim, name, state, target, ...)` compares all eight status fields a script relies on
 (state, target, pid, failed, stop_reason, exit, restarts, explicit) at once; the keyword
@@ -26,8 +27,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from actors.engine import (Chain, Idle, Kill, Log, Notify, Retire, Role, Signal, Spawn,
-                           StopReason)
+from actors.engine import (Chain, Idle, Kill, Log, Notify, Rejected, Retire, Role, Signal,
+                           Spawn, StopReason)
 
 FIELDS = ("state", "target", "pid", "failed", "stop_reason", "exit", "restarts", "explicit")
 
@@ -51,10 +52,10 @@ def _short(effect) -> str:
     if isinstance(effect, Kill):
         return f"kill {effect.service}"
     if isinstance(effect, Notify):
-        assert effect.status["name"] == effect.service
+        assert effect.status.name == effect.service
         if effect.event != "failed":
             # A state change carries the status as it is just after it.
-            assert effect.status["state"] == effect.event, effect
+            assert effect.status.state.value == effect.event, effect
         return f"{effect.service} {effect.event}"
     if isinstance(effect, Log):
         return f"log {effect.service} {effect.level}"
@@ -64,6 +65,8 @@ def _short(effect) -> str:
         return f"chain {effect.service} {effect.target}"
     if isinstance(effect, Idle):
         return "idle"
+    if isinstance(effect, Rejected):
+        return f"rejected {effect.service} {effect.what}"
     raise AssertionError(f"unknown effect {effect!r}")
 
 

@@ -57,8 +57,8 @@ def test_reports_round_trip(kind, fields):
 
 
 @pytest.mark.parametrize("kind, fields", [
-    ("spawn", {"role": "stop", "launch": {"argv": ["x"]}}),
-    ("signal", {"signal": "SIGTERM", "group": True}),
+    ("spawn", {"role": "stop", "launch": {"argv": ["x"]}, "kill_after": 5.0}),
+    ("signal", {"signal": "SIGTERM", "group": True, "kill_after": None}),
     ("kill", {}),
     ("retire", {}),
     ("logs", {"request": 1, "clear": False}),
@@ -66,6 +66,11 @@ def test_reports_round_trip(kind, fields):
 ])
 def test_orders_round_trip(kind, fields):
     assert protocol.decode_order(protocol.encode(kind, **fields)) == {"kind": kind, **fields}
+
+
+def test_an_absent_optional_field_decodes_as_none():
+    decoded = protocol.decode_order(protocol.encode("signal", signal="SIGTERM", group=False))
+    assert decoded["kill_after"] is None
 
 
 # Replies carry the request id, and errors a code and a sentence.

@@ -2,9 +2,14 @@
 
 Events go in (a command, a report from a process, the passing of time), each with `now`, the
 monotonic time in seconds; effects come out (`Spawn`, `Signal`, `Kill`, `Retire`, `Chain`,
-`Notify`, `Log`, `Idle`). No sockets, processes, clocks, threads or files: the actors carry the
-effects out, and a test walks this package's imports to keep it so. Everything that decides a
-transition lives in `graph.py` (dependencies) and `lifecycle.py` (processes).
+`Notify`, `Log`, `Rejected`, `Idle`). No sockets, processes, clocks, threads or files: the
+actors carry the effects out, and a test walks this package's imports to keep it so.
+
+Where each rule lives: `activation.py` (require, release, start, a start's failure) and
+`rollback.py` (stop, rollback of dependents, restart decisions) are the dependency rules, put
+together with their two queues in `graph.py`; `lifecycle.py` is the table of what each service
+type does with its processes, phase by phase (handlers in `process.py` and `scripted.py`);
+`restart.py` the restart policy and rate limit; `engine.py` the public face.
 
 States
 ------
@@ -63,11 +68,12 @@ the earliest; the actor sleeps until then and calls `advance(now)`, which fires 
 """
 
 from actors.engine.engine import ACCEPTED, Engine, Outcome, UnknownService
-from actors.engine.model import (Chain, Effect, ExitStatus, Idle, Kill, Log, Notify, Retire,
-                                 Role, Signal, Spawn, State, StopReason, TimerKind)
+from actors.engine.model import (Chain, Effect, Event, ExitStatus, Idle, Kill, Log, LogLevel,
+                                 Notify, Rejected, Retire, Role, Signal, Snapshot, Spawn, State,
+                                 StopReason, TimerKind)
 
 __all__ = [
-    "ACCEPTED", "Chain", "Effect", "Engine", "ExitStatus", "Idle", "Kill", "Log", "Notify",
-    "Outcome", "Retire", "Role", "Signal", "Spawn", "State", "StopReason", "TimerKind",
-    "UnknownService",
+    "ACCEPTED", "Chain", "Effect", "Engine", "Event", "ExitStatus", "Idle", "Kill", "Log",
+    "LogLevel", "Notify", "Outcome", "Rejected", "Retire", "Role", "Signal", "Snapshot", "Spawn",
+    "State", "StopReason", "TimerKind", "UnknownService",
 ]

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from actors.engine.graph import Graph
-from actors.engine.model import Effect, ExitStatus, Idle, Role, State
+from actors.engine.graph import ServiceGraph
+from actors.engine.model import Effect, ExitStatus, Idle, Role, Snapshot, State, TimerKind
+from actors.engine.phases import Input
 from actors.engine.record import DepLink, ServiceRecord
-from actors.engine.status import status_of
+from actors.engine.status import snapshot_of, status_object
 from actors.loader.spec import DepKind, ServiceSpec
 
 
@@ -40,7 +41,7 @@ class Engine:
     """The dependency engine: pure, single-threaded, driven by calls; see the package essay."""
 
     def __init__(self) -> None:
-        self._g = Graph()
+        self._g = ServiceGraph()
         # Ordering links to services not loaded yet, by the missing name:
         # name -> services that declared `after: name` / `before: name`.
         self._pending_after: dict[str, list[str]] = defaultdict(list)
@@ -251,45 +252,31 @@ class Engine:
     # -----------------------------------------------------------------------------------------
 
     def on_spawned(self, name: str, pid: int, now: float, role: Role = Role.START) -> None:
-        rec = self._begin(name, now)
-        self._g.lifecycle(rec).on_spawned(rec, pid, role)
-        self._g.process_queues()
+        self._report(name, now, Input.SPAWNED if role is Role.START else Input.STOP_SPAWNED, pid)
 
     def on_spawn_failed(self, name: str, reason: str, now: float,
                         role: Role = Role.START) -> None:
-        rec = self._begin(name, now)
-        self._g.lifecycle(rec).on_spawn_failed(rec, reason, role)
-        self._g.process_queues()
+        self._report(name, now, Input.SPAWN_FAILED if role is Role.START
+                     else Input.STOP_SPAWN_FAILED, reason)
 
     def on_ready(self, name: str, now: float) -> None:
-        rec = self._begin(name, now)
-        self._g.lifecycle(rec).on_ready(rec)
-        self._g.process_queues()
+        self._report(name, now, Input.READY)
 
     def on_ready_failed(self, name: str, now: float) -> None:
-        rec = self._begin(name, now)
-        self._g.lifecycle(rec).on_ready_failed(rec)
-        self._g.process_queues()
+        self._report(name, now, Input.READY_FAILED)
 
     def on_exited(self, name: str, exit: ExitStatus, now: float,
                   role: Role = Role.START) -> None:
-        rec = self._begin(name, now)
-        self._g.lifecycle(rec).on_exited(rec, exit, role)
-        self._g.process_queues()
+        self._report(name, now, Input.EXITED if role is Role.START else Input.STOP_EXITED, exit)
 
     def on_lost(self, name: str, now: float) -> None:
         """The service's processes were lost with its watcher (and killed): a spawn still
         awaited failed, a running command ended by SIGKILL."""
+        self._report(name, now, Input.LOST)
+
+    def _report(self, name: str, now: float, what: Input, value: object = None) -> None:
         rec = self._begin(name, now)
-        life = self._g.lifecycle(rec)
-        killed = ExitStatus(signal="SIGKILL")
-        if rec.stop_cmd_running:
-            life.on_exited(rec, killed, Role.STOP)
-        if rec.awaiting_exec:
-            role = Role.START if rec.state is State.STARTING or rec.smooth_recovering else Role.STOP
-            life.on_spawn_failed(rec, "its watcher died before it could start it", role)
-        elif rec.pid is not None:
-            life.on_exited(rec, killed, Role.START)
+        self._g.feed(rec, what, value)
         self._g.process_queues()
 
     # -----------------------------------------------------------------------------------------
@@ -306,7 +293,7 @@ class Engine:
         g.now = now
         while (due := g.pop_due_timer()) is not None:
             rec, kind = due
-            g.lifecycle(rec).on_timer(rec, kind)
+            g.feed(rec, _TIMER_INPUT[kind])
             g.process_queues()
 
     # -----------------------------------------------------------------------------------------
@@ -317,11 +304,15 @@ class Engine:
         effects, self._g.effects = self._g.effects, []
         return effects
 
+    def snapshot(self, name: str) -> Snapshot:
+        return snapshot_of(self._record(name))
+
     def status(self, name: str) -> dict[str, Any]:
-        return status_of(self._record(name))
+        """The status object of the contract."""
+        return status_object(snapshot_of(self._record(name)))
 
     def statuses(self) -> list[dict[str, Any]]:
-        return [status_of(rec) for rec in self._g.records.values()]
+        return [status_object(snapshot_of(rec)) for rec in self._g.records.values()]
 
     def state(self, name: str) -> State:
         return self._record(name).state
@@ -336,6 +327,10 @@ class Engine:
     @property
     def shutting_down(self) -> bool:
         return self._g.shutting_down
+
+
+_TIMER_INPUT = {TimerKind.START: Input.START_TIMEOUT, TimerKind.STOP: Input.STOP_TIMEOUT,
+                TimerKind.RESTART: Input.RESTART_DELAY}
 
 
 def _wants_to_run(rec: ServiceRecord) -> bool:

@@ -1,7 +1,8 @@
-"""The engine's vocabulary: states, stop reasons, process exits, timers and effects.
+"""The engine's vocabulary: states, stop reasons, events, process exits, timers and effects.
 
 Everything here is a small immutable value. Signals are carried by name ("SIGTERM"), never by
 number, so that the engine needs no `signal` module; the actors translate names to numbers.
+Events and log levels are `StrEnum`s: typed inside, and their own words at the protocol edge.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from actors.loader.spec import CLEAN_EXIT_SIGNALS
+# Signals after which `restart = on-failure` does not restart: the process was asked to go
+# (dinit PR #338; dinit-service(5), `restart`).
+CLEAN_EXIT_SIGNALS = frozenset({"SIGHUP", "SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2"})
 
 
 class State(enum.Enum):
@@ -37,6 +40,22 @@ class StopReason(enum.Enum):
 # Stop reasons that count as a failure of the service itself or of what it needs.
 FAILURE_REASONS = frozenset({StopReason.DEP_FAILED, StopReason.FAILED, StopReason.EXEC_FAILED,
                              StopReason.TIMED_OUT})
+
+
+class Event(enum.StrEnum):
+    """What happened to a service, as `Notify` and the `events` stream say it."""
+
+    STARTING = "starting"  # its state became STARTING
+    STARTED = "started"    # ... STARTED
+    STOPPING = "stopping"  # ... STOPPING
+    STOPPED = "stopped"    # ... STOPPED
+    FAILED = "failed"      # a start failed, or it gave up restarting (the reason says why)
+
+
+class LogLevel(enum.StrEnum):
+    INFO = "info"          # what the supervisor is doing; not shown with --quiet
+    WARNING = "warning"    # something went wrong and was handled
+    ERROR = "error"        # something failed
 
 
 class Role(enum.Enum):
@@ -90,19 +109,30 @@ class ExitStatus:
 
 @dataclass(frozen=True, slots=True)
 class Spawn:
-    """Run one of the service's commands (the daemon, the start script, or the stop command)."""
+    """Run one of the service's commands (the daemon, the start script, or the stop command).
+
+    `kill_after`: for a stop command, the stop-timeout after which the watcher itself kills
+    whatever of the service still runs (0: never), so a stop completes even without the root.
+    """
 
     service: str
     role: Role = Role.START
+    kill_after: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """Send a signal to the service's process, or to its whole process group."""
+    """Send a signal to the service's process, or to its whole process group.
+
+    `kill_after`: when the signal is a stop, the watcher sends SIGKILL to every process group
+    of the service that is still there after that many seconds (0: no escalation), as
+    s6-supervise does: the stop completes even if the root dies meanwhile.
+    """
 
     service: str
     signal: str
     group: bool = True
+    kill_after: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,16 +158,39 @@ class Chain:
 
 
 @dataclass(frozen=True, slots=True)
-class Notify:
-    """A state change, with the status object as it is just after it.
+class Snapshot:
+    """A service as it is at one moment: what a status object is built from (status.py).
 
-    `event` is "starting", "started", "stopping", "stopped", or "failed" (a start failed, or the
-    service gave up restarting); `reason` says why for failures, in words.
+    Typed and cheap (the spec is shared, not copied); the dict is built only at the protocol
+    edge, for the clients that ask.
+    """
+
+    spec: Any                     # the ServiceSpec (immutable)
+    state: State
+    target: State
+    explicit: bool
+    pid: int | None
+    failed: bool
+    stop_reason: StopReason | None
+    last_exit: ExitStatus | None
+    restarts: int
+    reason: str                   # the last failure in words, or ""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """A state change (or a failure), with the service as it is just after it.
+
+    `reason` says why, in words, for failures.
     """
 
     service: str
-    event: str
-    status: dict[str, Any]
+    event: Event
+    status: Snapshot
     reason: str = ""
 
 
@@ -146,8 +199,19 @@ class Log:
     """Something worth a line in the supervisor's log that is not a state change."""
 
     service: str
-    level: str  # "info" | "warning" | "error"
+    level: LogLevel
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input the lifecycle table marks impossible for the service's phase (a report no
+    watcher of ours would send then, or a rule calling in the wrong phase): nothing was done;
+    the actor logs `what` and `why`."""
+
+    service: str
+    what: str
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,4 +219,4 @@ class Idle:
     """No service is active any more: the supervisor may exit."""
 
 
-Effect = Spawn | Signal | Kill | Retire | Chain | Notify | Log | Idle
+Effect = Spawn | Signal | Kill | Retire | Chain | Notify | Log | Rejected | Idle

@@ -1,8 +1,9 @@
 """The engine's mutable per-service state and the links between services.
 
 A `ServiceRecord` is the run-time twin of a frozen `ServiceSpec`. Its fields are changed only
-by the rules in `graph.py` and `lifecycle.py`; everything else reads them (the status object is
-built from them and nothing else).
+by the dependency rules (`activation.py`, `rollback.py`) and the lifecycle table
+(`lifecycle.py`); everything else reads them (the status object is built from them and nothing
+else).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from actors.engine.model import ExitStatus, State, StopReason, TimerKind
+from actors.engine.phases import Phase
 from actors.engine.restart import RestartWindow
 from actors.loader.spec import DepKind, ServiceSpec
 
@@ -45,7 +47,7 @@ class DepLink:
 
     @property
     def is_ordering(self) -> bool:
-        return self.kind is DepKind.AFTER or self.kind is DepKind.BEFORE
+        return self.kind.is_ordering
 
     @property
     def is_hard(self) -> bool:
@@ -107,13 +109,10 @@ class ServiceRecord:
     lost_to: ServiceRecord | None = None
     failure: str = ""      # the last failure, in words, for messages
 
-    # The process side (process and scripted services).
+    # The process side (process and scripted services): what its commands are doing (the
+    # lifecycle table's row), the running command's pid, and the last exit.
+    phase: Phase = Phase.IDLE
     pid: int | None = None
-    awaiting_exec: bool = False     # a Spawn went out; no word yet of exec success or failure
-    stop_issued: bool = False       # term-signal sent or stop command launched
-    stop_cmd_running: bool = False  # a process service's stop-command is running
-    interrupting_start: bool = False  # scripted: the start command was sent SIGINT to cancel it
-    smooth_recovering: bool = False
     last_exit: ExitStatus | None = None
     last_start: float = float("-inf")
     window: RestartWindow = field(default_factory=RestartWindow)

@@ -1,4 +1,5 @@
-"""The contract's status object, built from a service record and nothing else.
+"""The contract's status object: a `Snapshot` taken from a service record, and the dict built
+from it at the protocol edge.
 
 See shared/DESIGN.md, "Commands": the fields below are the ones scripts rely on; the extras
 (`depends_ms`, `after`, `before`, `reason`) only add to them.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.engine.model import FAILURE_REASONS, State, StopReason
+from actors.engine.model import FAILURE_REASONS, Snapshot, State, StopReason
 from actors.engine.record import ServiceRecord
 
 
@@ -25,23 +26,29 @@ def is_failed(rec: ServiceRecord) -> bool:
             and not rec.last_exit.clean_for_on_failure)
 
 
-def status_of(rec: ServiceRecord) -> dict[str, Any]:
-    spec = rec.spec
+def snapshot_of(rec: ServiceRecord) -> Snapshot:
+    return Snapshot(rec.spec, rec.state, rec.target, rec.explicit, rec.pid, is_failed(rec),
+                    rec.stop_reason, rec.last_exit, rec.restarts, rec.failure)
+
+
+def status_object(snap: Snapshot) -> dict[str, Any]:
+    """The status object of the contract (a msgpack/JSON-ready dict)."""
+    spec = snap.spec
     return {
         "name": spec.name,
         "type": spec.type.value,
-        "state": rec.state.value,
-        "target": rec.target.value,
-        "explicit": rec.explicit,
-        "pid": rec.pid,
-        "failed": is_failed(rec),
-        "stop_reason": rec.stop_reason.value if rec.stop_reason else None,
-        "exit": rec.last_exit.as_json() if rec.last_exit else None,
-        "restarts": rec.restarts,
+        "state": snap.state.value,
+        "target": snap.target.value,
+        "explicit": snap.explicit,
+        "pid": snap.pid,
+        "failed": snap.failed,
+        "stop_reason": snap.stop_reason.value if snap.stop_reason else None,
+        "exit": snap.last_exit.as_json() if snap.last_exit else None,
+        "restarts": snap.restarts,
         "depends_on": list(spec.depends_on),
         "waits_for": list(spec.waits_for),
         "depends_ms": list(spec.depends_ms),
         "after": list(spec.after),
         "before": list(spec.before),
-        "reason": rec.failure or None,
+        "reason": snap.reason or None,
     }

@@ -2,7 +2,7 @@
 
 The order is dinit's (`load_reload_service` and `finalise()` in its load-service code):
 
-1. Read the settings (dinit_format) and apply each through its definition in `settings.py`.
+1. Read the settings (dinit_syntax) and apply each through its definition in `settings.py`.
    Values that use pre-load substitution (dependency names, `.d` paths, `env-file`, `chain-to`)
    are substituted now, from the supervisor's environment and `$1` only.
 2. Build the service's environment: the supervisor's, then the `load-options` variables, then
@@ -21,14 +21,16 @@ import pwd
 from typing import Any, Mapping
 
 from actors.loader import settings as S
+from actors.loader import values
 from actors.loader.description import Description, Link, source_of, with_links
 from actors.loader.dinit_syntax import Setting, expand_command, expand_value, read_description
 from actors.loader.env_file import Environment, apply, read_env_file
 from actors.loader.errors import BadValue, LoadError
-from actors.loader.settings import Kind, SettingDef, Subst, Warned
+from actors.loader.settings import Kind, SettingDef, Subst
+from actors.loader.values import Warned
 from actors.loader.spec import (
-    DEFAULT_TYPE, OPTION_SIGNAL_PROCESS_ONLY, OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE,
-    LogType, ServiceSpec, ServiceType,
+    OPTION_SIGNAL_PROCESS_ONLY, OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE, LogType,
+    ServiceSpec, ServiceType, is_valid_service_name,
 )
 
 # Options that mean something only for some types (dinit's lint in finalise()).
@@ -97,7 +99,7 @@ class _Draft:
             return self.warn(s, None, f"setting '{s.name}' is ignored by zeroinit")
         self.first.setdefault(definition.name, s)
         try:
-            S.check_operator(definition, s.op)
+            values.check_operator(definition, s.op)
             if definition.subst is Subst.LOAD:
                 self._defer(definition, s)
             else:
@@ -119,12 +121,12 @@ class _Draft:
             flags = self.fields.setdefault(definition.field, set())
             for word in s.words:
                 try:
-                    flags.add(self._unwrap(definition.parse(word), s))
+                    flags.add(self._unwrap(values.parse(definition, word), s))
                 except BadValue as exc:
                     self.fail(definition, s, str(exc))
             self.set_at[definition.field] = s
             return
-        parsed = self._unwrap(definition.parse(value), s)
+        parsed = self._unwrap(values.parse(definition, value), s)
         if kind is Kind.LINK:
             self.links.append(Link(definition.link, parsed, s.file, s.line, s.name))
         elif kind is Kind.LINK_DIR:
@@ -158,7 +160,7 @@ class _Draft:
             return self.warn(s, s.name, f"cannot read directory {directory}: "
                                         f"{exc.strerror or exc}")
         for entry in entries:
-            if S.is_valid_service_name(entry):
+            if is_valid_service_name(entry):
                 self.links.append(Link(definition.link, entry, s.file, s.line, s.name, True))
             else:
                 self.warn(s, s.name, f"ignoring '{entry}' in {directory}: invalid service name")
@@ -208,7 +210,7 @@ class _Draft:
                 old = self.fields.get(definition.field, ()) if s.op == "+=" else ()
                 self.fields[definition.field] = old + words
             else:
-                value = definition.parse(expand_value(s.value, env.lookup, self.arg))
+                value = values.parse(definition, expand_value(s.value, env.lookup, self.arg))
                 self.fields[definition.field] = self._resolve(definition, value, s)
         except BadValue as exc:
             self.fail(definition, s, str(exc))
@@ -216,7 +218,7 @@ class _Draft:
     # --- 4. finish ----------------------------------------------------------------------------
 
     def finish(self, env: Environment) -> Description:
-        kind = self.fields.get("type", DEFAULT_TYPE)
+        kind = self.fields.get("type", S.default("type"))
         self._check_command(kind)
         self._check_log(kind)
         self._lint(kind)

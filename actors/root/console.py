@@ -6,9 +6,11 @@ stderr (`zeroinit: db: restarting too quickly; stopping`). `--quiet` keeps only 
 from __future__ import annotations
 
 import sys
+import time
 from typing import TextIO
 
-from actors.engine import Log, Notify
+from actors.engine import Event, Log, LogLevel, Notify, Rejected
+from actors.engine.model import FAILURE_REASONS
 
 OK, FAILED, STOPPED = "[  OK  ]", "[FAILED]", "[STOPPD]"
 
@@ -19,25 +21,41 @@ class Console:
         self.quiet = quiet
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        # topic -> (when its last line was printed, lines held back since)
+        self._limited: dict[str, tuple[float, int]] = {}
 
     def on_notify(self, effect: Notify) -> None:
-        if effect.event == "started" and not self.quiet:
+        if effect.event is Event.STARTED and not self.quiet:
             self._line(self.out, f"{OK} {effect.service}")
-        elif effect.event == "failed":
+        elif effect.event is Event.FAILED:
             reason = f" ({effect.reason})" if effect.reason else ""
             self._line(self.out, f"{FAILED} {effect.service}{reason}")
-        elif effect.event == "stopped" and not self.quiet:
+        elif effect.event is Event.STOPPED and not self.quiet:
             status = effect.status
             # A failed start was reported already; don't announce its stop as well.
-            if not (status["failed"] and status["stop_reason"] in
-                    ("failed", "exec-failed", "timed-out", "dep-failed")):
+            if not (status.failed and status.stop_reason in FAILURE_REASONS):
                 self._line(self.out, f"{STOPPED} {effect.service}")
 
     def on_log(self, effect: Log) -> None:
-        if effect.level == "info":
+        if effect.level is LogLevel.INFO:
             self.info(f"{effect.service}: {effect.message}")
         else:
             self.log(f"{effect.service}: {effect.message}")
+
+    def on_rejected(self, effect: Rejected) -> None:
+        self.log_limited("rejected", f"{effect.service}: ignored {effect.what}: {effect.why}")
+
+    def log_limited(self, topic: str, message: str) -> None:
+        """A problem a peer can cause at will (garbage on a socket, impossible reports): at
+        most one line a second per topic, saying how many were held back, so that a flood
+        can't flood the log."""
+        now = time.monotonic()
+        last, held = self._limited.get(topic, (float("-inf"), 0))
+        if now - last < 1.0:
+            self._limited[topic] = (last, held + 1)
+            return
+        self._limited[topic] = (now, 0)
+        self.log(message + (f" (and {held} more since)" if held else ""))
 
     def log(self, message: str) -> None:
         """A problem worth reporting, even with --quiet."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterable
-from typing import Any
 
+from actors.engine import Engine, Snapshot
 from actors.signames import signal_number
 from actors.loader.spec import LogType, RestartPolicy, ServiceSpec, ServiceType
 
@@ -29,14 +29,23 @@ def main_spec(command: list[str], dependencies: Iterable[str]) -> ServiceSpec:
                        depends_on=tuple(dependencies), log_type=LogType.INHERIT)
 
 
-def exit_status(status: dict[str, Any]) -> int:
-    """The container's exit status from `main`'s last status object."""
-    exit = status.get("exit")
+def exit_status(main: Snapshot) -> int:
+    """The container's exit status from `main` as it stopped."""
+    exit = main.last_exit
     if exit is None:
         return 1  # it never ran
-    if exit["signal"]:
-        return 128 + signal_number(exit["signal"])
-    return exit["code"]
+    if exit.signal:
+        return 128 + signal_number(exit.signal)
+    return exit.code or 0
+
+
+def why_main_ended(main: Snapshot, engine: Engine) -> str:
+    """One sentence: how `main` ended, or why it never ran (naming the services that failed)."""
+    if main.last_exit is not None:
+        return f"main {main.last_exit.describe()}"
+    failed = [engine.snapshot(dep) for dep in main.spec.depends_on]
+    why = "; ".join(f"{dep.name}: {dep.reason or 'failed'}" for dep in failed if dep.failed)
+    return f"main did not run: {why or main.reason or 'it could not start'}"
 
 
 class Sweep:

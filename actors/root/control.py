@@ -4,6 +4,10 @@ Each handler checks its request, drives the engine, and answers with one reply, 
 waiting start/stop/restart, a log follower, an events stream) later. A refusal or a failure is
 a `CommandError` with a reply code and one sentence; it never escapes as an exception.
 docs/protocol.md is the reference for clients.
+
+The handlers see the supervisor only through `Ports`: the engine, the loaded services, the
+orders to watchers, the clock, and the way to reply; never the root itself. Which handler
+answers which kind is a table, checked against the protocol's request kinds.
 """
 
 from __future__ import annotations
@@ -11,18 +15,44 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from actors.engine import Notify
-from actors.signames import normalise as normalise_signal
+from actors.engine import Engine, Notify, State
+from actors.engine.status import status_object
 from actors.loader.spec import LogType, is_valid_service_name
+from actors.root.console import Console
+from actors.root.services import Services
 from actors.root.waiting import Envelope, Stream, Streams, Waiter
+from actors.signames import normalise as normalise_signal
 from broker import protocol
 
-if TYPE_CHECKING:
-    from actors.root.loop import Root
-
 LOG_FILE_TAIL = 64 * 1024  # how much of a logfile `logs` shows
+
+
+class Orders(Protocol):
+    """The watchers, as the control side may use them."""
+
+    def send(self, service: str, kind: str, **fields: Any) -> bool: ...
+    def __contains__(self, service: object) -> bool: ...
+    def retiring(self, service: str) -> bool: ...
+    def output_of(self, service: str) -> bytes: ...
+    def clear_output(self, service: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything a handler may touch."""
+
+    engine: Engine
+    services: Services
+    orders: Orders
+    clock: Callable[[], float]
+    reply: Callable[[Envelope, bytes], bool]   # send one frame to a client; False if gone
+    settle: Callable[[], None]                 # carry out the engine's effects now
+    shutdown: Callable[[str], None]            # begin an orderly shutdown, saying why
+    console: Console
 
 
 class CommandError(Exception):
@@ -31,17 +61,28 @@ class CommandError(Exception):
         self.code, self.message, self.details = code, message, details
 
 
+Handler = Callable[[Envelope, dict[str, Any]], Any]
+
+
 class ControlServer:
-    def __init__(self, root: Root):
-        self.root = root
-        self.engine = root.engine
+    def __init__(self, ports: Ports):
+        self.ports = ports
+        self.engine = ports.engine
+        self.services = ports.services
+        self.orders = ports.orders
         self.waiters: list[Waiter] = []
         self.streams = Streams()
         self.log_requests: dict[int, tuple[Envelope, int, str]] = {}
         self._next_log_request = 0
         self.shutdown_waiters: list[tuple[Envelope, int]] = []
-        self._bad_logged_at = float("-inf")
-        self._bad_unlogged = 0
+        self.handlers: dict[str, Handler] = {
+            "hello": self.hello, "list": self.list_all, "status": self.status,
+            "start": self.start, "stop": self.stop, "restart": self.restart,
+            "release": self.release, "wake": self.wake, "signal": self.signal,
+            "logs": self.logs, "tree": self.tree, "reload": self.reload, "events": self.events,
+            "cancel": self.cancel, "shutdown": self.shutdown,
+        }
+        assert set(self.handlers) == set(protocol.REQUESTS), "a request kind without a handler"
 
     # --- dispatch -----------------------------------------------------------------------------
 
@@ -57,10 +98,10 @@ class ControlServer:
         try:
             request = protocol.decode_request(payload)
         except protocol.ProtocolError as exc:
-            self._bad_request(envelope, str(exc))
+            self._bad_request(envelope, str(exc), protocol.readable_id(payload))
             return
         request_id = request["id"]
-        handler = getattr(self, "do_" + request["kind"])
+        handler = self.handlers[request["kind"]]
         try:
             result = handler(envelope, request)
         except CommandError as exc:
@@ -70,24 +111,18 @@ class ControlServer:
         if result is not _LATER:
             self._send(envelope, protocol.reply_ok(request_id, result))
 
-    def _bad_request(self, envelope: Envelope, problem: str) -> None:
-        """Answer a malformed request; log it, at most once a second (a flood of garbage
-        must not flood the log)."""
-        self._send(envelope, protocol.reply_error(0, protocol.E_BAD_REQUEST, problem))
-        now = self.root.now()
-        if now - self._bad_logged_at >= 1.0:
-            more = f" (and {self._bad_unlogged} more since)" if self._bad_unlogged else ""
-            self.root.console.log(f"bad request: {problem}{more}")
-            self._bad_logged_at, self._bad_unlogged = now, 0
-        else:
-            self._bad_unlogged += 1
+    def _bad_request(self, envelope: Envelope, problem: str, request_id: int = 0) -> None:
+        """Answer a malformed request (with its id, where that much was readable); log it,
+        rate-limited (a flood of garbage must not flood the log)."""
+        self._send(envelope, protocol.reply_error(request_id, protocol.E_BAD_REQUEST, problem))
+        self.ports.console.log_limited("control-socket", f"bad request: {problem}")
 
     def _send(self, envelope: Envelope, frame: bytes) -> bool:
-        if self.root.send_client(envelope, frame):
+        if self.ports.reply(envelope, frame):
             return True
         for stream in self.streams.drop_client(envelope):
             if stream.service and not self.streams.followed(stream.service):
-                self.root.watchers.send(stream.service, "follow", on=False)
+                self.orders.send(stream.service, "follow", on=False)
         return False
 
     # --- helpers ------------------------------------------------------------------------------
@@ -100,13 +135,13 @@ class ControlServer:
     def _service(self, name: str) -> str:
         if not is_valid_service_name(name):
             raise CommandError(protocol.E_UNKNOWN_SERVICE, f"{name!r} is not a valid service name")
-        error = self.root.services.ensure_loaded(name)
+        error = self.services.ensure_loaded(name)
         if error:
             raise CommandError(protocol.E_UNKNOWN_SERVICE, error)
         return name
 
     def _statuses(self, names: list[str]) -> list[dict[str, Any]]:
-        return [self.root.services.status(name) for name in names]
+        return [self.services.status(name) for name in names]
 
     def _refuse_while_shutting_down(self, verb: str) -> None:
         if self.engine.shutting_down:
@@ -114,55 +149,55 @@ class ControlServer:
 
     # --- requests -----------------------------------------------------------------------------
 
-    def do_hello(self, envelope: Envelope, request: dict) -> Any:
+    def hello(self, envelope: Envelope, request: dict) -> Any:
         return {"server": "zeroinit", "version": protocol.PROTOCOL_VERSION,
                 "pid": os.getpid(), "node": socket.gethostname()}
 
-    def do_list(self, envelope: Envelope, request: dict) -> Any:
-        return [self.root.services.status(name) for name in self.engine.names()]
+    def list_all(self, envelope: Envelope, request: dict) -> Any:
+        return [self.services.status(name) for name in self.engine.names()]
 
-    def do_status(self, envelope: Envelope, request: dict) -> Any:
+    def status(self, envelope: Envelope, request: dict) -> Any:
         return self._statuses(self._names(request["names"]))
 
-    def do_start(self, envelope: Envelope, request: dict) -> Any:
+    def start(self, envelope: Envelope, request: dict) -> Any:
         self._refuse_while_shutting_down("start services")
         names = self._names(request["names"])
-        return self._command(envelope, request, names, "started",
+        return self._command(envelope, request, names, State.STARTED,
                              lambda name, now: self.engine.start(name, now))
 
-    def do_stop(self, envelope: Envelope, request: dict) -> Any:
+    def stop(self, envelope: Envelope, request: dict) -> Any:
         names = self._names(request["names"])
         force = request["force"]
-        return self._command(envelope, request, names, "stopped",
+        return self._command(envelope, request, names, State.STOPPED,
                              lambda name, now: self.engine.stop(name, now, force))
 
-    def do_restart(self, envelope: Envelope, request: dict) -> Any:
+    def restart(self, envelope: Envelope, request: dict) -> Any:
         self._refuse_while_shutting_down("restart services")
         names = self._names(request["names"])
         force = request["force"]
-        return self._command(envelope, request, names, "started",
+        return self._command(envelope, request, names, State.STARTED,
                              lambda name, now: self.engine.restart(name, now, force))
 
-    def do_release(self, envelope: Envelope, request: dict) -> Any:
+    def release(self, envelope: Envelope, request: dict) -> Any:
         names = self._names(request["names"])
-        return self._command(envelope, {**request, "wait": False}, names, "stopped",
+        return self._command(envelope, {**request, "wait": False}, names, State.STOPPED,
                              lambda name, now: self.engine.release(name, now))
 
-    def do_wake(self, envelope: Envelope, request: dict) -> Any:
+    def wake(self, envelope: Envelope, request: dict) -> Any:
         self._refuse_while_shutting_down("wake services")
         names = self._names(request["names"])
-        return self._command(envelope, {**request, "wait": False}, names, "started",
+        return self._command(envelope, {**request, "wait": False}, names, State.STARTED,
                              lambda name, now: self.engine.wake(name, now))
 
-    def _command(self, envelope: Envelope, request: dict, names: list[str], goal: str,
+    def _command(self, envelope: Envelope, request: dict, names: list[str], goal: State,
                  action) -> Any:
         """Apply `action` to each name; refusals answer at once, in one sentence."""
         refusals = []
         for name in names:
-            outcome = action(name, self.root.now())
+            outcome = action(name, self.ports.clock())
             if not outcome.ok:
                 refusals.append((outcome.message, outcome.dependents))
-            self.root.apply_effects()
+            self.ports.settle()
         if refusals:
             message = "; ".join(message for message, _ in refusals)
             dependents = [d for _, deps in refusals for d in deps]
@@ -171,7 +206,7 @@ class ControlServer:
         if not request.get("wait"):
             return self._statuses(names)
         waiter = Waiter(envelope, request["id"], goal, names, set(names))
-        waiter.settle(self.root.services.status)
+        waiter.settle(self.engine.snapshot)
         if waiter.done:
             return self._finish(waiter)
         self.waiters.append(waiter)
@@ -185,7 +220,7 @@ class ControlServer:
             raise CommandError(protocol.E_FAILED, message, statuses=statuses)
         return statuses
 
-    def do_signal(self, envelope: Envelope, request: dict) -> Any:
+    def signal(self, envelope: Envelope, request: dict) -> Any:
         name = self._service(request["name"])
         try:
             sig = normalise_signal(request["signal"])
@@ -194,10 +229,10 @@ class ControlServer:
         pid = self.engine.pid(name)
         if pid is None:
             raise CommandError(protocol.E_REFUSED, f"{name} has no running process to signal")
-        self.root.watchers.send(name, "signal", signal=sig, group=False)
+        self.orders.send(name, "signal", signal=sig, group=False)
         return {"pid": pid, "signal": sig}
 
-    def do_logs(self, envelope: Envelope, request: dict) -> Any:
+    def logs(self, envelope: Envelope, request: dict) -> Any:
         name = self._service(request["name"])
         spec = self.engine.spec(name)
         if spec.log_type is LogType.FILE:
@@ -208,18 +243,18 @@ class ControlServer:
                                f"{spec.log_type.value}); set log-type = buffer or a logfile")
         if request["follow"]:
             self.streams.followers.append(Stream(envelope, request["id"], name))
-            self.root.watchers.send(name, "follow", on=True)
-        if name not in self.root.watchers:
-            data = self.root.watchers.output_of(name)
+            self.orders.send(name, "follow", on=True)
+        if name not in self.orders:
+            data = self.orders.output_of(name)
             if request["clear"]:
-                self.root.watchers.last_output[name] = b""
+                self.orders.clear_output(name)
             return self._logs_answer(envelope, request, name, data, False)
         self._next_log_request += 1
         self.log_requests[self._next_log_request] = (envelope, request["id"], name)
-        if not self.root.watchers.retiring(name):
+        if not self.orders.retiring(name):
             # (A retiring watcher may be gone before it reads the order: its last output,
             # handed back as it retires, answers instead: answer_orphaned_log_requests.)
-            self.root.watchers.send(name, "logs", request=self._next_log_request,
+            self.orders.send(name, "logs", request=self._next_log_request,
                                     clear=request["clear"])
         return _LATER
 
@@ -248,10 +283,10 @@ class ControlServer:
         """Watchers retired or died: answer the log requests they will never answer, from the
         output they handed back (or nothing, if they could not)."""
         for request, (_, _, name) in list(self.log_requests.items()):
-            if name not in self.root.watchers:
-                self.on_logs_report(request, self.root.watchers.output_of(name), False)
+            if name not in self.orders:
+                self.on_logs_report(request, self.orders.output_of(name), False)
 
-    def do_tree(self, envelope: Envelope, request: dict) -> Any:
+    def tree(self, envelope: Envelope, request: dict) -> Any:
         if request["name"] is not None:
             roots = [self._service(request["name"])]
         else:
@@ -262,42 +297,41 @@ class ControlServer:
             stack = [(root, 0, None)]
             while stack:
                 name, depth, link = stack.pop()
-                status = self.root.services.status(name)
+                status = self.services.status(name)
                 rows.append({"name": name, "depth": depth, "link": link,
                              "state": status["state"], "target": status["target"],
                              "failed": status["failed"]})
                 spec = self.engine.spec(name)
-                children = [(d, "depends-on") for d in spec.depends_on]
-                children += [(d, "depends-ms") for d in spec.depends_ms]
-                children += [(d, "waits-for") for d in spec.waits_for]
+                children = [(dep, kind) for kind, dep in spec.dependencies()
+                            if not kind.is_ordering]
                 for child, kind in reversed(children):
-                    stack.append((child, depth + 1, kind))
+                    stack.append((child, depth + 1, kind.value))
         return rows
 
-    def do_reload(self, envelope: Envelope, request: dict) -> Any:
+    def reload(self, envelope: Envelope, request: dict) -> Any:
         name = request["name"]
         if not is_valid_service_name(name):
             raise CommandError(protocol.E_UNKNOWN_SERVICE, f"{name!r} is not a valid service name")
-        error = self.root.services.reload(name, self.root.now())
-        self.root.apply_effects()
+        error = self.services.reload(name, self.ports.clock())
+        self.ports.settle()
         if error:
             raise CommandError(protocol.E_REFUSED, error)
-        return self.root.services.status(name)
+        return self.services.status(name)
 
-    def do_events(self, envelope: Envelope, request: dict) -> Any:
+    def events(self, envelope: Envelope, request: dict) -> Any:
         self.streams.events.append(Stream(envelope, request["id"]))
         return _LATER
 
-    def do_cancel(self, envelope: Envelope, request: dict) -> Any:
+    def cancel(self, envelope: Envelope, request: dict) -> Any:
         for stream in self.streams.drop_client(envelope):
             self._send(envelope, protocol.reply_ok(stream.request_id, None))
             if stream.service and not self.streams.followed(stream.service):
-                self.root.watchers.send(stream.service, "follow", on=False)
+                self.orders.send(stream.service, "follow", on=False)
         return None
 
-    def do_shutdown(self, envelope: Envelope, request: dict) -> Any:
+    def shutdown(self, envelope: Envelope, request: dict) -> Any:
         self.shutdown_waiters.append((envelope, request["id"]))
-        self.root.begin_shutdown("shutdown requested")
+        self.ports.shutdown("shutdown requested")
         return _LATER
 
     # --- what happens meanwhile ---------------------------------------------------------------
@@ -306,7 +340,8 @@ class ControlServer:
         for waiter in self.waiters:
             waiter.on_notify(effect)
         if self.streams.events:
-            frame_fields = {"status": effect.status, "event": effect.event, "time": time.time()}
+            frame_fields = {"status": status_object(effect.status), "event": effect.event.value,
+                            "time": time.time()}
             for stream in list(self.streams.events):
                 self._send(stream.envelope, protocol.encode("event", id=stream.request_id,
                                                             **frame_fields))
@@ -320,7 +355,7 @@ class ControlServer:
         """Answer the waiters whose services got where they wait for."""
         still = []
         for waiter in self.waiters:
-            waiter.settle(self.root.services.status)
+            waiter.settle(self.engine.snapshot)
             if not waiter.done:
                 still.append(waiter)
                 continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors.engine.model import Role
-from actors.loader.spec import OPTION_SIGNAL_PROCESS_ONLY, ServiceSpec, ServiceType
+from actors.loader.spec import ServiceSpec, ServiceType
 
 
 def launch_for(spec: ServiceSpec, role: Role) -> dict[str, Any]:
@@ -35,5 +35,5 @@ def launch_for(spec: ServiceSpec, role: Role) -> dict[str, Any]:
         "nice": spec.nice,
         "oom_score_adj": spec.oom_score_adj,
         "rlimits": [list(limit) for limit in spec.rlimits],
-        "group": OPTION_SIGNAL_PROCESS_ONLY not in spec.options,
+        "group": spec.signals_group,
     }

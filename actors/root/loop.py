@@ -2,9 +2,10 @@
 
 It owns the engine and makes the decisions; it never forks a daemon and never blocks. One
 `zmq.Poller` watches the control socket (clients), the actor socket (watchers), the zygote's
-socket pair, and a signal wake-up fd; the engine's next deadline is the poll timeout, so an
-idle supervisor wakes up zero times. Every input becomes an engine event, and the engine's
-effects become orders to watchers, console lines and replies (`apply_effects`).
+socket pair, and a signal wake-up fd; the earliest deadline (the engine's, or an exit phase's)
+is the poll timeout, so an idle supervisor wakes up zero times. Every input becomes an engine
+event, and the engine's effects become orders to watchers, console lines and replies
+(`apply_effects`). How it ends is `exit_phases.py`.
 
 An unexpected error while handling one input is logged and the loop goes on: as PID 1 the
 root must not die.
@@ -21,25 +22,23 @@ from dataclasses import dataclass, field
 
 import zmq
 
+from actors.engine import (Chain, Engine, Event, Idle, Kill, Log, Notify, Rejected, Retire,
+                           Signal, Spawn)
+from actors.loader.walk import ServiceLoader
 from actors.root import container
 from actors.root.console import Console
-from actors.root.control import ControlServer
-from actors.engine import (Chain, Engine, ExitStatus, Idle, Kill, Log, Notify, Retire, Signal,
-                           Spawn, State)
+from actors.root.control import ControlServer, Ports
+from actors.root.exit_phases import ExitPhases
 from actors.root.launch import launch_for
-from actors.loader.walk import ServiceLoader
+from actors.root.reports import Reports
 from actors.root.services import Services
+from actors.root.watcher_table import WatcherTable
+from actors.root.zygote_client import ZygoteClient
 from actors.supervise.subreaper import become_subreaper
-from actors.root.watcher_table import Reports, WatcherTable
-from actors.supervise.zygote import ZygoteClient
 from broker import endpoints
 from broker.listen import bind_router
 
-EXIT_GRACE = 5.0  # once idle, how long to wait for watchers to leave before exiting anyway
-SWEEP_TIMEOUT = 10.0  # leftovers get SIGTERM, then SIGKILL after this (dinit's stop-timeout)
-SWEEP_POLL = 0.05  # while sweeping, re-check this often: a grandchild's death wakes nobody
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-FINAL_SERVICE = "shutdown"  # a cinit tree's service that runs once, after everything else
 
 
 class StartupError(Exception):
@@ -70,11 +69,12 @@ class Root:
         self.services = Services(self.engine, self.loader)
         self.finished = False
         self.exit_status = 0
-        self.idle = False
-        self.exit_deadline: float | None = None
-        self.sweep: container.Sweep | None = None
-        self.final_started = False
-        self.main_status: dict | None = None   # container mode: main's status once it ended
+        self.main_ended = False   # container mode: main's end was handled
+        self._effect_handlers = {
+            Notify: self._on_notify, Spawn: self._on_spawn, Signal: self._on_signal,
+            Kill: self._on_kill, Retire: self._on_retire, Log: self.console.on_log,
+            Rejected: self.console.on_rejected, Chain: self._on_chain, Idle: self._on_idle,
+        }
 
     @staticmethod
     def now() -> float:
@@ -91,7 +91,7 @@ class Root:
             self.console.log(str(exc))
             self._close()
             return 1
-        self._check_exit()  # nothing to run at all: done without waiting for an event
+        self.finished = self.ending.check(self.now())  # nothing to run at all: done at once
         while not self.finished:
             try:
                 self._step()
@@ -122,8 +122,13 @@ class Root:
         self.actor_sock = self._bind(self.actor_endpoint, 0o600)
         self.actor_sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self.watchers = WatcherTable(self.zygote, self.actor_sock, self.actor_endpoint)
-        self.control = ControlServer(self)
-        self.reports = Reports(self.watchers, self.engine, self.control, self.console)
+        self.control = ControlServer(Ports(
+            engine=self.engine, services=self.services, orders=self.watchers, clock=self.now,
+            reply=self._reply, settle=self.apply_effects, shutdown=self.begin_shutdown,
+            console=self.console))
+        self.reports = Reports(self.watchers, self.engine, self.control, self.console, self.now)
+        self.ending = ExitPhases(self.engine, self.services, self.watchers, self.console,
+                                 keep=lambda: {self.zygote.pid}, settle=self.apply_effects)
         self.poller = zmq.Poller()
         for item in (self.control_sock, self.actor_sock, self.zygote.fileno(),
                      self._wake_r.fileno()):
@@ -135,7 +140,7 @@ class Root:
         else:
             self._start_services()
         self.apply_effects()
-        self.idle = self.engine.active_count == 0
+        self.ending.idle = self.engine.active_count == 0
 
     def _initial_services(self) -> list[str]:
         named = self.options.services if self.options.services_given else None
@@ -177,23 +182,22 @@ class Root:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
-        for signum in SHUTDOWN_SIGNALS + (signal.SIGCHLD, signal.SIGHUP, signal.SIGUSR1,
-                                          signal.SIGUSR2, signal.SIGWINCH, signal.SIGQUIT):
+        for signum in SHUTDOWN_SIGNALS + container.FORWARDED_SIGNALS + (signal.SIGCHLD,
+                                                                        signal.SIGQUIT):
             signal.signal(signum, _note_signal)
 
     def _step(self) -> None:
-        deadlines = [d for d in (self.engine.next_deadline(), self.exit_deadline) if d]
-        if self.sweep is not None:
-            deadlines.append(self.now() + SWEEP_POLL)
-        deadline = min(deadlines) if deadlines else None
-        timeout = None if deadline is None else max(0, (deadline - self.now()) * 1000)
+        now = self.now()
+        deadlines = [d for d in (self.engine.next_deadline(), self.ending.deadline(now))
+                     if d is not None]
+        timeout = max(0, (min(deadlines) - now) * 1000) if deadlines else None
         self.poller.modify(self.zygote.fileno(),
                            zmq.POLLIN | (zmq.POLLOUT if self.zygote.outbox else 0))
         for item, events in self.poller.poll(timeout):
             if item is self.control_sock:
                 self._drain(self.control_sock, self.control.on_frames)
             elif item is self.actor_sock:
-                self._drain(self.actor_sock, lambda f: self.reports.on_frames(f, self.now()))
+                self._drain(self.actor_sock, self.reports.on_frames)
             elif item == self.zygote.fileno():
                 if events & zmq.POLLOUT:
                     self.zygote.flush()
@@ -203,7 +207,7 @@ class Root:
                 self._on_signals()
         self.engine.advance(self.now())
         self.apply_effects()
-        self._check_exit()
+        self.finished = self.ending.check(self.now())
 
     def _drain(self, sock: zmq.Socket, handle) -> None:
         # Bounded, so one chatty peer can't starve the others.
@@ -220,44 +224,60 @@ class Root:
             self.apply_effects()
 
     # -----------------------------------------------------------------------------------------
-    # Effects
+    # Effects: one handler per kind
     # -----------------------------------------------------------------------------------------
 
     def apply_effects(self) -> None:
         while effects := self.engine.take_effects():
             for effect in effects:
-                self._apply(effect)
+                self._effect_handlers[type(effect)](effect)
         self.control.after_effects()
 
-    def _apply(self, effect) -> None:
-        if isinstance(effect, Notify):
-            self.console.on_notify(effect)
-            self.control.on_notify(effect)
-            if effect.service == container.MAIN and self.options.main_command is not None:
-                self._on_main(effect)
-        elif isinstance(effect, Spawn):
-            launch = launch_for(self.engine.spec(effect.service), effect.role)
-            self.watchers.spawn(effect.service, effect.role.value, launch)
-        elif isinstance(effect, Signal):
-            self.watchers.send(effect.service, "signal", signal=effect.signal,
-                               group=effect.group)
-        elif isinstance(effect, Kill):
-            self.watchers.send(effect.service, "kill")
-        elif isinstance(effect, Retire):
-            self.watchers.retire(effect.service)
-        elif isinstance(effect, Log):
-            self.console.on_log(effect)
-        elif isinstance(effect, Chain):
-            error = self.services.ensure_loaded(effect.target)
-            if error:
-                self.console.log(f"{effect.service}: cannot chain to {effect.target}: {error}")
-            elif not self.engine.shutting_down:
-                self.engine.start(effect.target, self.now())
-        elif isinstance(effect, Idle):
-            self.idle = True
+    def _on_notify(self, effect: Notify) -> None:
+        self.console.on_notify(effect)
+        self.control.on_notify(effect)
+        if effect.service == container.MAIN and self.options.main_command is not None:
+            self._on_main(effect)
+
+    def _on_spawn(self, effect: Spawn) -> None:
+        launch = launch_for(self.engine.spec(effect.service), effect.role)
+        self.watchers.spawn(effect.service, effect.role.value, launch, effect.kill_after)
+
+    def _on_signal(self, effect: Signal) -> None:
+        self.watchers.send(effect.service, "signal", signal=effect.signal, group=effect.group,
+                           kill_after=effect.kill_after)
+
+    def _on_kill(self, effect: Kill) -> None:
+        self.watchers.send(effect.service, "kill")
+
+    def _on_retire(self, effect: Retire) -> None:
+        self.watchers.retire(effect.service)
+
+    def _on_chain(self, effect: Chain) -> None:
+        error = self.services.ensure_loaded(effect.target)
+        if error:
+            self.console.log(f"{effect.service}: cannot chain to {effect.target}: {error}")
+        elif not self.engine.shutting_down:
+            self.engine.start(effect.target, self.now())
+
+    def _on_idle(self, effect: Idle) -> None:
+        self.ending.idle = True
+
+    def _on_main(self, effect: Notify) -> None:
+        """Container mode: when `main` ends (or can't run), everything else stops."""
+        if effect.event is not Event.STOPPED or self.main_ended:
+            return
+        self.main_ended = True
+        self.exit_status = container.exit_status(effect.status)
+        why = container.why_main_ended(effect.status, self.engine)
+        if effect.status.last_exit is None:
+            self.console.log(why)
+            self.begin_shutdown("stopping the other services")
+        else:
+            self.begin_shutdown(f"{why}; stopping the other services")
 
     # -----------------------------------------------------------------------------------------
-    # Watchers and the zygote
+    # Watchers, the zygote, signals
     # -----------------------------------------------------------------------------------------
 
     def _on_zygote(self) -> None:
@@ -266,7 +286,7 @@ class Root:
             if "forked" in message:
                 self.watchers.on_forked(message["forked"], message["pid"])
             elif "reaped" in message:
-                self.reports.on_watcher_gone(message["reaped"], self.now())
+                self.reports.on_watcher_gone(message["reaped"])
         if messages is None and not self.finished:
             self.console.info("the zygote ended; starting a new one")
             self.poller.unregister(self.zygote.fileno())
@@ -287,23 +307,14 @@ class Root:
             elif signum == signal.SIGQUIT or (signum == signal.SIGINT and
                                               self.engine.shutting_down):
                 self.console.log(f"received {name} during shutdown; killing what is left")
-                self._kill_everything()
+                if not self.engine.shutting_down:
+                    self.begin_shutdown("stopping services")
+                self.ending.kill_everything()
             elif signum in SHUTDOWN_SIGNALS:
                 self.begin_shutdown(f"received {name}; stopping services")
             elif signum in container.FORWARDED_SIGNALS and container.MAIN in self.engine \
                     and self.engine.pid(container.MAIN) is not None:
                 self.watchers.send(container.MAIN, "signal", signal=name, group=False)
-
-    def _kill_everything(self) -> None:
-        """Escalation: SIGKILL to every process below the supervisor but its zygote."""
-        if not self.engine.shutting_down:
-            self.begin_shutdown("stopping services")
-        for pid in container.descendants(os.getpid()):
-            if pid != self.zygote.pid and not self.watchers.is_watcher(pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
     def _reap(self) -> None:
         """Reap whatever ended among our children: orphans re-parented to us (we are a child
@@ -316,24 +327,7 @@ class Root:
             if pid == 0:
                 return
             if pid != self.zygote.pid:
-                self.reports.on_watcher_gone(pid, self.now())
-
-    def _on_main(self, effect: Notify) -> None:
-        """Container mode: when `main` ends (or can't run), everything else stops."""
-        status = effect.status
-        if effect.event == "stopped" and self.main_status is None:
-            self.main_status = status
-            self.exit_status = container.exit_status(status)
-            if status["exit"] is None:
-                failed = [dep for dep in self.engine.spec(container.MAIN).depends_on
-                          if self.engine.status(dep)["failed"]]
-                why = "; ".join(f"{dep}: {self.engine.status(dep)['reason'] or 'failed'}"
-                                for dep in failed) or status["reason"] or "it could not start"
-                self.console.log(f"main did not run: {why}")
-                self.begin_shutdown("stopping the other services")
-            else:
-                how = ExitStatus(status["exit"]["code"], status["exit"]["signal"]).describe()
-                self.begin_shutdown(f"main {how}; stopping the other services")
+                self.reports.on_watcher_gone(pid)
 
     def begin_shutdown(self, reason: str) -> None:
         if not self.engine.shutting_down:
@@ -341,55 +335,12 @@ class Root:
         self.engine.shutdown(self.now())
         self.apply_effects()
 
-    def send_client(self, envelope: tuple[bytes, ...], frame: bytes) -> bool:
+    def _reply(self, envelope: tuple[bytes, ...], frame: bytes) -> bool:
         try:
             self.control_sock.send_multipart([*envelope, frame], zmq.NOBLOCK)
             return True
         except zmq.ZMQError:
             return False
-
-    def _check_exit(self) -> None:
-        """Once nothing is active: let the watchers retire, run a cinit tree's `shutdown`
-        service, terminate what is left of the process tree, then finish."""
-        now = self.now()
-        if self.engine.active_count > 0:
-            if self.final_started and self.engine.state(FINAL_SERVICE) is State.STARTED:
-                self.engine.shutdown(now)  # the final one-shot did its job
-                self.apply_effects()
-            elif self.sweep is None:
-                self.idle = False
-                self.exit_deadline = None
-            return
-        if not self.idle:
-            return
-        if self.exit_deadline is None:
-            self.exit_deadline = now + EXIT_GRACE
-        if len(self.watchers) and now < self.exit_deadline:
-            return
-        if self._run_final_service():
-            return
-        if self.sweep is None:
-            self.sweep = container.Sweep({self.zygote.pid}, now + SWEEP_TIMEOUT)
-            self.sweep.start()
-        if self.sweep.step(now):
-            self.finished = True
-
-    def _run_final_service(self) -> bool:
-        """Start a cinit tree's `shutdown` (a directory service), once, after the others."""
-        if self.final_started or self.loader.find(FINAL_SERVICE) is None:
-            return False
-        self.final_started = True
-        if self.services.ensure_loaded(FINAL_SERVICE) is not None:
-            return False
-        source = self.engine.spec(FINAL_SERVICE).source
-        if source is None or not os.path.isdir(source.path):
-            return False
-        self.engine.reopen()
-        self.engine.start(FINAL_SERVICE, self.now())
-        self.idle = False
-        self.exit_deadline = None
-        self.apply_effects()
-        return True
 
     def _close(self) -> None:
         control = getattr(self, "control", None)

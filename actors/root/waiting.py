@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from actors.engine import Notify
+from actors.engine import Event, Notify, Snapshot, State
 
 Envelope = tuple[bytes, ...]  # the ROUTER routing frames of one client (and its request id)
 
@@ -23,7 +22,7 @@ class Waiter:
 
     envelope: Envelope
     request_id: int
-    goal: str                     # "started" or "stopped"
+    goal: State                   # STARTED or STOPPED
     names: list[str]
     pending: set[str] = field(default_factory=set)
     failures: dict[str, str] = field(default_factory=dict)
@@ -31,22 +30,22 @@ class Waiter:
     def on_notify(self, effect: Notify) -> None:
         if effect.service not in self.pending:
             return
-        if effect.event == self.goal:
+        if effect.event.value == self.goal.value:
             self.pending.discard(effect.service)
-        elif effect.event == "failed" and self.goal == "started":
+        elif effect.event is Event.FAILED and self.goal is State.STARTED:
             self.pending.discard(effect.service)
             self.failures[effect.service] = effect.reason or "it failed"
 
-    def settle(self, status_of: Callable[[str], dict[str, Any]]) -> None:
+    def settle(self, snapshot_of: Callable[[str], Snapshot]) -> None:
         """Mark as done what is already where it will stay."""
         for name in list(self.pending):
-            status = status_of(name)
-            if status["state"] == self.goal:
+            snap = snapshot_of(name)
+            if snap.state is self.goal:
                 self.pending.discard(name)
-            elif self.goal == "started" and status["state"] == "stopped" \
-                    and status["target"] == "stopped":
+            elif self.goal is State.STARTED and snap.state is State.STOPPED \
+                    and snap.target is State.STOPPED:
                 self.pending.discard(name)
-                self.failures[name] = status["reason"] or "it stopped before it started"
+                self.failures[name] = snap.reason or "it stopped before it started"
 
     @property
     def done(self) -> bool:

@@ -91,14 +91,14 @@ class Exit:
         return {"code": self.code, "signal": self.signal}
 
 
-class Daemon:
+class ServiceProcesses:
     """The processes of one service (its command, and a stop command), their output and
     readiness. Methods never block."""
 
     def __init__(self, log: dict[str, Any], seed: bytes = b""):
         self.children: dict[str, Child] = {}
-        self.output = OutputBuffer(log.get("size", 4096) if log.get("type") == "buffer" else 0,
-                                   seed)
+        # The root always sends the size (the spec's log-buffer-size): no default here.
+        self.output = OutputBuffer(log["size"] if log.get("type") == "buffer" else 0, seed)
         self.out_fd: int | None = None     # read end of the output pipe (log-type buffer)
         self._out_write: int | None = None  # its write end, kept for the next launch
         self.ready_fd: int | None = None   # read end of the readiness pipe

@@ -11,12 +11,17 @@ off to 2 s); on every (re)connection it first announces its service, pid and sta
 so a new root can take it back. While disconnected nothing is queued: the next `hello` carries
 the state instead. Only the reports made before the very first connection wait for it.
 
+A stop the root orders carries its stop-timeout (`kill_after`): the watcher sends SIGKILL to
+whatever is left when it passes, by itself, so a stop completes even if the root dies in the
+middle of it (s6-supervise escalates the same way).
+
 It speaks ZMTP to the root's ROUTER itself (`broker.zmtp`), without a ZeroMQ context: no
 threads, and a fraction of the memory, in a process of which there are hundreds.
 
-One loop, one `poll`: the root connection, a SIGCHLD wake-up fd, the command's pidfd, its
-output pipe and its readiness pipe. Its only timeout is the reconnection back-off, so while
-the root is up an idle watcher never wakes: the root keeps the service's timers.
+One loop, one `poll`: the root connection, a SIGCHLD wake-up fd, the commands' pidfds, the
+output pipe and the readiness pipe; its timeout is the earliest of its few deadlines (the
+reconnection back-off, the stop escalation, the readiness-pipe grace), so while the root is up
+and nothing is stopping an idle watcher never wakes: the root keeps the service's timers.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ import select
 import signal
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
-from actors.supervise.children import Daemon, Exit, SpawnError, reserve_low_fds
+from actors.supervise.children import Exit, ServiceProcesses, SpawnError, reserve_low_fds
 from actors.supervise.subreaper import become_subreaper
 from broker import protocol
 from broker.endpoints import ipc_path
@@ -36,20 +42,28 @@ from broker.zmtp import ZmtpError, ZmtpStream
 
 LINGER = 2.0  # on exit, how long queued reports may take to reach the root (seconds)
 RECONNECT_FIRST, RECONNECT_MAX = 0.1, 2.0  # seconds between attempts to reach a lost root
+# A readiness pipe that reaches EOF while the command has not been reaped yet is usually the
+# command exiting (the kernel closes its files before it becomes a zombie): wait this long
+# for the exit before calling it a readiness failure.
+READY_EOF_GRACE = 0.25
 POLLIN, POLLOUT = select.POLLIN, select.POLLOUT
 
 
 class Watcher:
-    def __init__(self, service: str, log: dict[str, Any], seed: bytes = b""):
+    def __init__(self, service: str, log: dict[str, Any], seed: bytes = b"",
+                 clock: Callable[[], float] = time.monotonic):
         self.service = service
-        self.daemon = Daemon(log, seed)
+        self.procs = ServiceProcesses(log, seed)
+        self.clock = clock
         self.follow = False
         self.retiring = False
         self.root: ZmtpStream | None = None
         self.path = ""
         self.ever_connected = False
         self.reconnect_delay = RECONNECT_FIRST
-        self.reconnect_at = 0.0  # monotonic time of the next attempt, while disconnected
+        self.reconnect_at: float | None = None  # while disconnected: the next attempt
+        self.kill_at: float | None = None       # a stop in progress: SIGKILL what is left then
+        self.ready_eof_at: float | None = None  # the readiness pipe closed: decide then
         self.pending: list[bytes] = []  # reports made before the first connection
         self._wake_r, self._wake_w = socket.socketpair()
         for end in (self._wake_r, self._wake_w):
@@ -68,6 +82,7 @@ class Watcher:
 
     def try_connect(self) -> None:
         """Connect and say hello (and, the first time, what happened before)."""
+        self.reconnect_at = None
         try:
             self.root = ZmtpStream(self.path, self.service.encode())
             self.hello()
@@ -85,17 +100,17 @@ class Watcher:
         if self.root is not None:
             self.root.close()
             self.root = None
-        self.reconnect_at = time.monotonic() + self.reconnect_delay
+        self.reconnect_at = self.clock() + self.reconnect_delay
         self.reconnect_delay = min(self.reconnect_delay * 2, RECONNECT_MAX)
 
     def hello(self) -> None:
-        child = self.daemon.children.get("start") or self.daemon.children.get("stop")
-        last = self.daemon.last_exit
+        child = self.procs.children.get("start") or self.procs.children.get("stop")
+        last = self.procs.last_exit
         assert self.root is not None
         self.root.send(protocol.encode(
             "hello", service=self.service, watcher_pid=os.getpid(),
             pid=child.pid if child else None, role=child.role if child else None,
-            ready=self.daemon.ready_seen, exit=last.as_json() if last else None))
+            ready=self.procs.ready_seen, exit=last.as_json() if last else None))
 
     # --- reporting ----------------------------------------------------------------------------
 
@@ -114,13 +129,22 @@ class Watcher:
 
     # --- orders -------------------------------------------------------------------------------
 
-    def spawn(self, role: str, launch: dict[str, Any]) -> None:
+    def spawn(self, role: str, launch: dict[str, Any], kill_after: float | None = None) -> None:
+        if role == "start":
+            self.kill_at = None  # a new start: any stop before it is over
+        self.escalate_after(kill_after)
         try:
-            child = self.daemon.spawn(role, launch)
+            child = self.procs.spawn(role, launch)
         except SpawnError as exc:
             self.report("spawn_failed", role=role, reason=str(exc))
             return
         self.report("spawned", role=role, pid=child.pid)
+
+    def escalate_after(self, seconds: float | None) -> None:
+        """A stop is under way: SIGKILL whatever of the service is left `seconds` from now."""
+        if seconds:
+            deadline = self.clock() + seconds
+            self.kill_at = deadline if self.kill_at is None else min(self.kill_at, deadline)
 
     def on_order(self, frame: bytes) -> None:
         try:
@@ -129,16 +153,17 @@ class Watcher:
             return  # only the root talks here; a bad frame is dropped
         kind = order["kind"]
         if kind == "spawn":
-            self.spawn(order["role"], order["launch"])
+            self.spawn(order["role"], order["launch"], order["kill_after"])
         elif kind == "signal":
-            self.daemon.signal(order["signal"], order["group"])
+            self.escalate_after(order["kill_after"])
+            self.procs.signal(order["signal"], order["group"])
         elif kind == "kill":
-            self.daemon.kill()
+            self.procs.kill()
         elif kind == "logs":
-            data = self.daemon.output.snapshot()
-            truncated = self.daemon.output.truncated
+            data = self.procs.output.snapshot()
+            truncated = self.procs.output.truncated
             if order["clear"]:
-                self.daemon.output.clear()
+                self.procs.output.clear()
             self.report("logs", request=order["request"], data=data, truncated=truncated)
         elif kind == "follow":
             self.follow = order["on"]
@@ -151,15 +176,37 @@ class Watcher:
         for exit in exits:
             self.report("exited", role=exit.role, pid=exit.pid, code=exit.code,
                         signal=exit.signal)
+            if exit.role == "start":
+                self.ready_eof_at = None  # its exit says it all
+        if not self.procs.children:
+            self.kill_at = None  # nothing left to escalate against
+
+    def on_deadlines(self) -> None:
+        now = self.clock()
+        if self.reconnect_at is not None and now >= self.reconnect_at:
+            self.try_connect()
+        if self.kill_at is not None and now >= self.kill_at:
+            self.kill_at = None
+            self.procs.kill()
+        if self.ready_eof_at is not None and now >= self.ready_eof_at:
+            self.ready_eof_at = None
+            self.on_exits(self.procs.reap())
+            if "start" in self.procs.children:
+                self.report("ready_failed")
+
+    def next_deadline(self) -> float | None:
+        deadlines = [d for d in (self.reconnect_at, self.kill_at, self.ready_eof_at)
+                     if d is not None]
+        return min(deadlines) if deadlines else None
 
     def run(self) -> int:
         poller = select.poll()
         registered: dict[int, int] = {}
         wake = self._wake_r.fileno()
         while True:
-            if self.retiring and not self.daemon.children:
+            if self.retiring and not self.procs.children:
                 return self.retire()
-            wanted = {fd: POLLIN for fd in self.daemon.fds()}
+            wanted = {fd: POLLIN for fd in self.procs.fds()}
             wanted[wake] = POLLIN
             if self.root is not None:
                 wanted[self.root.fileno()] = POLLIN | (POLLOUT if self.root.wants_write else 0)
@@ -169,26 +216,27 @@ class Watcher:
                 if registered.get(fd) != mask:
                     poller.register(fd, mask)
             registered = wanted
-            timeout = None
-            if self.root is None:
-                timeout = max(0.0, self.reconnect_at - time.monotonic()) * 1000
+            deadline = self.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self.clock()) * 1000
             events = poller.poll(timeout)
-            if self.root is None and time.monotonic() >= self.reconnect_at:
-                self.try_connect()
             for fd, mask in events:
-                if self.root is not None and fd == self.root.fileno():
-                    self.on_root(mask)
-                elif fd == wake:
-                    _drain(self._wake_r)
-                    self.on_exits(self.daemon.reap())
-                elif any(fd == child.pidfd for child in self.daemon.children.values()):
-                    self.on_exits(self.daemon.reap())
-                elif fd == self.daemon.out_fd:
-                    data = self.daemon.read_output()
-                    if data and self.follow:
-                        self.report("output", data=data)
-                elif fd == self.daemon.ready_fd:
-                    self.on_ready()
+                self.on_fd(fd, mask)
+            self.on_deadlines()
+
+    def on_fd(self, fd: int, mask: int) -> None:
+        if self.root is not None and fd == self.root.fileno():
+            self.on_root(mask)
+        elif fd == self._wake_r.fileno():
+            _drain(self._wake_r)
+            self.on_exits(self.procs.reap())
+        elif any(fd == child.pidfd for child in self.procs.children.values()):
+            self.on_exits(self.procs.reap())
+        elif fd == self.procs.out_fd:
+            data = self.procs.read_output()
+            if data and self.follow:
+                self.report("output", data=data)
+        elif fd == self.procs.ready_fd:
+            self.on_ready()
 
     def on_root(self, mask: int) -> None:
         root = self.root
@@ -205,21 +253,21 @@ class Watcher:
             self.disconnected()
 
     def on_ready(self) -> None:
-        state = self.daemon.read_ready()
+        state = self.procs.read_ready()
         if state == "ready":
             self.report("ready")
         elif state == "closed":
-            # The pipe closed without a word: a failure, unless the process is ending anyway
-            # (then its exit is the report).
-            self.on_exits(self.daemon.reap())
-            if "start" in self.daemon.children:
-                self.report("ready_failed")
+            # The pipe closed without a word: a failure, unless the command is ending anyway
+            # (then its exit is the report). It may not be reapable yet: give it a moment.
+            self.on_exits(self.procs.reap())
+            if "start" in self.procs.children:
+                self.ready_eof_at = self.clock() + READY_EOF_GRACE
 
     def retire(self) -> int:
-        if self.daemon.out_fd is not None:
-            while self.daemon.read_output():
+        if self.procs.out_fd is not None:
+            while self.procs.read_output():
                 pass
-        self.report("retired", log=self.daemon.output.snapshot())
+        self.report("retired", log=self.procs.output.snapshot())
         if self.root is not None:
             self.root.close(LINGER)
         return 0
@@ -234,10 +282,10 @@ def _drain(sock: socket.socket) -> None:
 
 
 def main(service: str, endpoint: str, log: dict[str, Any], seed: bytes,
-         first: tuple[str, dict[str, Any]] | None) -> int:
-    """Entry point in a freshly forked zygote child. `first` is the spawn order that caused
-    the fork; it runs before the connection to the root, so the service starts as early as
-    possible."""
+         first: tuple[str, dict[str, Any], float] | None) -> int:
+    """Entry point in a freshly forked zygote child. `first` is the spawn order (role, launch,
+    kill_after) that caused the fork; it runs before the connection to the root, so the
+    service starts as early as possible."""
     reserve_low_fds()
     become_subreaper()
     # The root decides when a service stops. A handler, not SIG_IGN: an ignored signal stays
@@ -253,5 +301,5 @@ def main(service: str, endpoint: str, log: dict[str, Any], seed: bytes,
     except BaseException:
         # A watcher that cannot go on takes its processes with it rather than leave them
         # unsupervised; the root sees it die and handles the service as exited.
-        watcher.daemon.kill()
+        watcher.procs.kill()
         raise

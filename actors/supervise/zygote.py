@@ -1,7 +1,8 @@
 """The zygote: a small process that forks watchers, so a watcher costs a fork, not a start-up.
 
 The root forks the zygote before it creates any ZeroMQ context (a process holding one must
-never fork), and asks it over a SOCK_SEQPACKET socket pair to fork a watcher for a service. The
+never fork), and asks it over a SOCK_SEQPACKET socket pair to fork a watcher for a service
+(the root's side is `actors/root/zygote_client.py`). The
 zygote has already imported everything a watcher needs and frozen its objects out of the
 garbage collector's reach (`gc.freeze`), so the pages it shares with its watchers stay shared.
 It reaps its watchers and tells the root when one has ended. When the root's end of the pair
@@ -19,88 +20,11 @@ import select
 import signal
 import socket
 import sys
-from collections import deque
 from typing import Any
 
 import msgpack
 
-MAX_REQUEST = 1 << 20
-
-
-class ZygoteClient:
-    """The root's handle on its zygote."""
-
-    def __init__(self, sock: socket.socket, pid: int):
-        self.sock = sock
-        self.pid = pid
-        # Requests not yet taken by the socket: the root never blocks on its zygote (which may
-        # itself be blocked telling the root what it forked).
-        self.outbox: deque[bytes] = deque()
-
-    @classmethod
-    def fork(cls) -> ZygoteClient:
-        """Fork the zygote from this process (only before any ZeroMQ context exists)."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
-            ours.close()
-            code = 1
-            try:
-                code = serve(theirs)
-            finally:
-                os._exit(code)
-        theirs.close()
-        return cls(ours, pid)
-
-    @classmethod
-    def exec(cls) -> ZygoteClient:
-        """Start a zygote as a new program (safe from a process that holds threads)."""
-        import subprocess  # only here: the zygote module is imported at every start-up
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        proc = subprocess.Popen([sys.executable, "-m", "actors.supervise.zygote", str(theirs.fileno())],
-                                pass_fds=[theirs.fileno()], close_fds=True)
-        theirs.close()
-        proc.returncode = 0  # the root reaps its children itself; Popen must not
-        return cls(ours, proc.pid)
-
-    def fork_watcher(self, service: str, endpoint: str, log: dict[str, Any], seed: bytes,
-                     first: tuple[str, dict[str, Any]] | None) -> None:
-        self.outbox.append(msgpack.packb({"service": service, "endpoint": endpoint, "log": log,
-                                          "seed": seed, "first": first}, use_bin_type=True))
-        self.flush()
-
-    def flush(self) -> None:
-        """Send what the socket takes now; the rest waits for it to be writable."""
-        while self.outbox:
-            try:
-                self.sock.send(self.outbox[0], socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                return
-            except OSError:
-                self.outbox.clear()  # the zygote is gone; a new one is on its way
-                return
-            self.outbox.popleft()
-
-    def fileno(self) -> int:
-        return self.sock.fileno()
-
-    def receive(self) -> list[dict[str, Any]] | None:
-        """Every message waiting: {"forked": service, "pid"} or {"reaped": pid}. None when
-        the zygote is gone."""
-        messages = []
-        while True:
-            try:
-                data = self.sock.recv(MAX_REQUEST, socket.MSG_DONTWAIT)
-            except BlockingIOError:
-                return messages
-            except OSError:
-                return None
-            if not data:
-                return None if not messages else messages
-            messages.append(msgpack.unpackb(data, raw=False))
-
-    def close(self) -> None:
-        self.sock.close()
+MAX_REQUEST = 1 << 20  # a fork request (service, endpoint, log settings, seed output)
 
 
 def serve(sock: socket.socket) -> int:
