@@ -75,7 +75,10 @@ def prepare_ipc_dir(path: str) -> None:
         info = os.stat(directory)
     except OSError as exc:
         raise EndpointError(f"cannot create socket directory {directory}: {exc.strerror}") from None
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX:
+    if info.st_uid not in (os.geteuid(), 0):
+        raise EndpointError(f"socket directory {directory} belongs to uid {info.st_uid}, not "
+                            f"to us; use a directory of our own")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise EndpointError(f"socket directory {directory} is writable by others; "
                             f"use a private directory")
     if len(path.encode()) > 107:

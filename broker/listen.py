@@ -6,6 +6,7 @@ refused, and the socket's mode. Every failure is an `EndpointError` saying what 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import zmq
 
@@ -13,10 +14,15 @@ from broker import endpoints
 from broker.endpoints import EndpointError
 
 
-def bind_router(ctx: zmq.Context, endpoint: str, mode: int) -> zmq.Socket:
+def bind_router(ctx: zmq.Context, endpoint: str, mode: int,
+                configure: Callable[[zmq.Socket], None] | None = None) -> zmq.Socket:
+    """A ROUTER bound on `endpoint`; `configure` sets options that must precede the bind
+    (security ones: libzmq copies them into the listener)."""
     sock = ctx.socket(zmq.ROUTER)
     sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
     sock.setsockopt(zmq.LINGER, 1000)
+    if configure is not None:
+        configure(sock)
     path = endpoints.ipc_path(endpoint)
     try:
         if path is not None:
@@ -35,6 +41,16 @@ def bind_router(ctx: zmq.Context, endpoint: str, mode: int) -> zmq.Socket:
         sock.close(0)  # an open socket would keep the context from terminating
         raise
     return sock
+
+
+def remove_socket_file(endpoint: str) -> None:
+    """On a clean exit: the ipc socket's file goes, so no one mistakes it for a live one."""
+    path = endpoints.ipc_path(endpoint)
+    if path is not None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 class SocketInUse(EndpointError):

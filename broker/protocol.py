@@ -106,6 +106,7 @@ REQUESTS: dict[str, dict[str, Check]] = {
     "events": {},                                           # a stream until "cancel"
     "cancel": {},                                           # ends this client's streams
     "shutdown": {},
+    "reexec": {},                                           # the root execs itself
 }
 
 # Root -> client.

@@ -6,10 +6,12 @@ brings two threads, a monitor socket pair and their buffers into each of hundred
 that exchange a few small messages: about 0.7 MB and a millisecond of start-up per watcher.
 The root keeps its pyzmq ROUTER sockets and sees ordinary DEALER peers.
 
-Only what a DEALER talking to a ROUTER over `ipc://` with the NULL mechanism needs is here
-(RFC 23): the greeting, the READY handshake (with an Identity, which becomes the peer's
-routing id), and single- or multi-frame messages. Commands the peer sends after READY (PING,
-for one) are skipped; ERROR, or anything malformed, raises `ZmtpError`.
+Only what a DEALER talking to a ROUTER over `ipc://` needs is here (RFC 23): the greeting, the
+READY handshake (with an Identity, which becomes the peer's routing id), and single- or
+multi-frame messages. The mechanism is NULL (zeroctl), or PLAIN (RFC 24: HELLO with a user
+name and password, WELCOME, INITIATE, READY) for a watcher, which proves with its secret that
+the root forked it. Commands the peer sends after READY (PING, for one) are skipped; ERROR, or
+anything malformed, raises `ZmtpError`.
 
 `Decoder` turns bytes into messages for both: `ZmtpDealer` is the blocking client with a
 deadline, `ZmtpStream` the non-blocking connection a poll loop drives.
@@ -22,7 +24,15 @@ import struct
 import time
 
 SIGNATURE = b"\xff" + b"\x00" * 8 + b"\x7f"
-GREETING = SIGNATURE + bytes([3, 0]) + b"NULL".ljust(20, b"\x00") + b"\x00" + b"\x00" * 31
+NULL, PLAIN = b"NULL", b"PLAIN"
+
+
+def greeting(mechanism: bytes = NULL) -> bytes:
+    """Our greeting: ZMTP 3.0, the mechanism, as a client."""
+    return SIGNATURE + bytes([3, 0]) + mechanism.ljust(20, b"\x00") + b"\x00" + b"\x00" * 31
+
+
+GREETING = greeting()
 GREETING_SIZE = len(GREETING)
 FLAG_MORE, FLAG_LONG, FLAG_COMMAND = 0x01, 0x02, 0x04
 MAX_FRAME = 64 << 20  # far above any message of ours; a larger size means a broken stream
@@ -32,12 +42,32 @@ class ZmtpError(OSError):
     """The peer is not reachable, went away, or does not speak ZMTP 3 as expected."""
 
 
-def handshake(socket_type: bytes, identity: bytes = b"") -> bytes:
-    """What a peer sends first: the greeting and its READY command."""
+Credentials = tuple[bytes, bytes]  # PLAIN's user name and password
+
+
+def _properties(socket_type: bytes, identity: bytes) -> dict[bytes, bytes]:
     properties = {b"Socket-Type": socket_type}
     if identity:
         properties[b"Identity"] = identity
-    return GREETING + _command(b"READY", properties)
+    return properties
+
+
+def handshake(socket_type: bytes, identity: bytes = b"",
+              credentials: Credentials | None = None) -> bytes:
+    """What a peer sends first: the greeting and its READY command (NULL), or the greeting and
+    its HELLO (PLAIN; INITIATE follows the server's WELCOME, see `initiate`)."""
+    if credentials is None:
+        return GREETING + _command(b"READY", _properties(socket_type, identity))
+    user, password = credentials
+    if len(user) > 255 or len(password) > 255:
+        raise ValueError("a PLAIN user name or password is at most 255 bytes")
+    body = bytes([5]) + b"HELLO" + bytes([len(user)]) + user + bytes([len(password)]) + password
+    return greeting(PLAIN) + _frame(body, FLAG_COMMAND)
+
+
+def initiate(socket_type: bytes, identity: bytes = b"") -> bytes:
+    """PLAIN: the client's INITIATE, sent once the server's WELCOME has arrived."""
+    return _command(b"INITIATE", _properties(socket_type, identity))
 
 
 def encode(*frames: bytes) -> bytes:
@@ -63,9 +93,11 @@ class Decoder:
     """Incremental decoding of the peer's side of a connection: the greeting, its READY, then
     messages. `feed` takes whatever bytes arrived and returns the messages they completed."""
 
-    def __init__(self) -> None:
+    def __init__(self, mechanism: bytes = NULL) -> None:
         self._buffer = bytearray()
         self._greeted = False
+        self.mechanism = mechanism
+        self.welcomed = False  # PLAIN: the server accepted our HELLO (send INITIATE now)
         self.ready = False   # the peer's READY arrived: the handshake is complete
         self._frames: list[bytes] = []
 
@@ -93,11 +125,10 @@ class Decoder:
                 messages.append(self._frames)
                 self._frames = []
 
-    @staticmethod
-    def _check_greeting(greeting: bytes) -> None:
+    def _check_greeting(self, greeting: bytes) -> None:
         if greeting[:1] != b"\xff" or greeting[9:10] != b"\x7f" or greeting[10] < 3:
             raise ZmtpError("the peer does not speak ZMTP 3")
-        if greeting[12:16] != b"NULL":
+        if greeting[12:32].rstrip(b"\x00") != self.mechanism:
             raise ZmtpError("the peer asks for a security mechanism this client lacks")
 
     def _next_frame(self) -> tuple[int, bytes] | None:
@@ -122,7 +153,11 @@ class Decoder:
     def _on_command(self, body: bytes) -> None:
         name = body[1:1 + body[0]] if body else b""
         if name == b"READY":
+            if self.mechanism == PLAIN and not self.welcomed:
+                raise ZmtpError("the peer skipped the PLAIN handshake")
             self.ready = True
+        elif name == b"WELCOME" and self.mechanism == PLAIN:
+            self.welcomed = True
         elif name == b"ERROR":
             reason = body[2 + body[0]:].decode(errors="replace")
             raise ZmtpError(f"the peer refused the connection: {reason}")
@@ -197,7 +232,8 @@ class ZmtpStream:
     when the connection is lost; nothing is retried here.
     """
 
-    def __init__(self, path: str, identity: bytes, connect_timeout: float = 5.0):
+    def __init__(self, path: str, identity: bytes, connect_timeout: float = 5.0,
+                 credentials: Credentials | None = None):
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             # A blocking connect: on a Unix socket it waits only while the listener's backlog
@@ -208,8 +244,9 @@ class ZmtpStream:
         except OSError as exc:
             self._sock.close()
             raise ZmtpError(str(exc) or type(exc).__name__) from None
-        self._decoder = Decoder()
-        self._out = bytearray(handshake(b"DEALER", identity))
+        self._decoder = Decoder(PLAIN if credentials else NULL)
+        self._identity = identity
+        self._out = bytearray(handshake(b"DEALER", identity, credentials))
         self._held = bytearray()  # messages sent before the handshake completed
         self._lost: str | None = None  # why the connection ended, once it has
         self.on_writable()
@@ -253,8 +290,10 @@ class ZmtpStream:
                 self._lost = str(exc)
             else:
                 if chunk:
-                    was_ready = self._decoder.ready
+                    was_ready, was_welcomed = self._decoder.ready, self._decoder.welcomed
                     messages.extend(self._decoder.feed(chunk))
+                    if self._decoder.welcomed and not was_welcomed:
+                        self._out += initiate(b"DEALER", self._identity)
                     if self._decoder.ready and not was_ready:
                         self._out += self._held
                         self._held.clear()  # the owner's poll sees wants_write

@@ -12,6 +12,7 @@ everything stops and zeroinit exits with its status.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -59,9 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from broker import endpoints
     endpoint = None
-    if args.socket:
+    given = args.socket or os.environ.get("ZEROINIT_SOCKET")
+    if given:
         try:
-            endpoint = endpoints.normalise(args.socket)
+            endpoint = endpoints.normalise(given)
         except endpoints.EndpointError as exc:
             print(f"zeroinit: {exc}", file=sys.stderr)
             return 2
@@ -73,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     # the pages its watchers share with it are few and dense (see actors/supervise/zygote.py).
     from actors.root.zygote_client import ZygoteClient
     zygote = ZygoteClient.fork()
+    from actors.root import reexec
     from actors.root.loop import Root, RootOptions
+    reexec.arguments = list(argv if command is None else argv + ["--"] + command)
     options = RootOptions(quiet=args.quiet, profile=args.profile, ready_fd=args.ready_fd,
                           socket_mode=args.socket_mode, main_command=command, zygote=zygote)
     if args.services:

@@ -269,6 +269,13 @@ class Engine:
                   role: Role = Role.START) -> None:
         self._report(name, now, Input.EXITED if role is Role.START else Input.STOP_EXITED, exit)
 
+    def restore(self, name: str, restarts: int, last_exit: ExitStatus | None) -> None:
+        """A root taking services back: what its predecessor had counted and seen."""
+        rec = self._record(name)
+        rec.restarts = restarts
+        if last_exit is not None:
+            rec.last_exit = last_exit
+
     def on_lost(self, name: str, now: float) -> None:
         """The service's processes were lost with its watcher (and killed): a spawn still
         awaited failed, a running command ended by SIGKILL."""
@@ -319,6 +326,19 @@ class Engine:
 
     def pid(self, name: str) -> int | None:
         return self._record(name).pid
+
+    def durable_facts(self) -> tuple[list[str], dict[str, int], list[str]]:
+        """What a successor root must be told (see actors/root/state_file.py): the explicitly
+        activated services, the non-zero restart counts and the started services."""
+        explicit, started, restarts = [], [], {}
+        for name, rec in self._g.records.items():
+            if rec.explicit:
+                explicit.append(name)
+            if rec.state is State.STARTED:
+                started.append(name)
+            if rec.restarts:
+                restarts[name] = rec.restarts
+        return explicit, restarts, started
 
     @property
     def active_count(self) -> int:

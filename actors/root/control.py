@@ -23,12 +23,11 @@ from actors.engine import Engine, Notify, State
 from actors.engine.status import status_object
 from actors.loader.spec import LogType, is_valid_service_name
 from actors.root.console import Console
+from actors.root.logfile import LogfileError, tail_of_logfile
 from actors.root.services import Services
 from actors.root.waiting import Envelope, Stream, Streams, Waiter
 from actors.signames import normalise as normalise_signal
 from broker import protocol
-
-LOG_FILE_TAIL = 64 * 1024  # how much of a logfile `logs` shows
 
 
 class Orders(Protocol):
@@ -53,6 +52,7 @@ class Ports:
     settle: Callable[[], None]                 # carry out the engine's effects now
     shutdown: Callable[[str], None]            # begin an orderly shutdown, saying why
     console: Console
+    reexec: Callable[[], None] = lambda: None  # re-execute the root once this step is done
 
 
 class CommandError(Exception):
@@ -80,7 +80,7 @@ class ControlServer:
             "start": self.start, "stop": self.stop, "restart": self.restart,
             "release": self.release, "wake": self.wake, "signal": self.signal,
             "logs": self.logs, "tree": self.tree, "reload": self.reload, "events": self.events,
-            "cancel": self.cancel, "shutdown": self.shutdown,
+            "cancel": self.cancel, "shutdown": self.shutdown, "reexec": self.reexec,
         }
         assert set(self.handlers) == set(protocol.REQUESTS), "a request kind without a handler"
 
@@ -236,7 +236,10 @@ class ControlServer:
         name = self._service(request["name"])
         spec = self.engine.spec(name)
         if spec.log_type is LogType.FILE:
-            return {"type": "file", "path": spec.logfile, **_tail(spec.logfile)}
+            try:
+                return {"type": "file", "path": spec.logfile, **tail_of_logfile(spec.logfile)}
+            except LogfileError as exc:
+                raise CommandError(protocol.E_REFUSED, str(exc)) from None
         if spec.log_type is not LogType.BUFFER:
             raise CommandError(protocol.E_REFUSED,
                                f"{name} does not keep its output (log-type = "
@@ -334,6 +337,11 @@ class ControlServer:
         self.ports.shutdown("shutdown requested")
         return _LATER
 
+    def reexec(self, envelope: Envelope, request: dict) -> Any:
+        self._refuse_while_shutting_down("re-execute")
+        self.ports.reexec()  # after this reply has gone out; the client waits for the new root
+        return {"pid": os.getpid()}
+
     # --- what happens meanwhile ---------------------------------------------------------------
 
     def on_notify(self, effect: Notify) -> None:
@@ -381,17 +389,3 @@ class ControlServer:
 
 
 _LATER = object()  # a handler's "the reply comes later"
-
-
-def _tail(path: str | None) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as f:
-            size = f.seek(0, os.SEEK_END)
-            f.seek(max(0, size - LOG_FILE_TAIL))
-            data = f.read()
-    except OSError as exc:
-        raise CommandError(protocol.E_REFUSED, f"cannot read logfile {path}: {exc.strerror}")
-    truncated = size > LOG_FILE_TAIL
-    if truncated and b"\n" in data:
-        data = data[data.index(b"\n") + 1:]
-    return {"data": data, "truncated": truncated}

@@ -7,15 +7,16 @@ is the poll timeout, so an idle supervisor wakes up zero times. Every input beco
 event, and the engine's effects become orders to watchers, console lines and replies
 (`apply_effects`). How it ends is `exit_phases.py`.
 
-An unexpected error while handling one input is logged and the loop goes on: as PID 1 the
-root must not die.
+An unexpected error while handling one message is logged and the loop goes on. One that
+escapes a whole step re-executes the root (`reexec.py`), which takes its watchers back
+(`takeback.py`): as PID 1 the root must not die, and a fresh one is safer than a confused one.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,24 +26,22 @@ import zmq
 from actors.engine import (Chain, Engine, Event, Idle, Kill, Log, Notify, Rejected, Retire,
                            Signal, Spawn)
 from actors.loader.walk import ServiceLoader
-from actors.root import container
+from actors.root import container, reexec, startup
 from actors.root.console import Console
 from actors.root.control import ControlServer, Ports
 from actors.root.exit_phases import ExitPhases
 from actors.root.launch import launch_for
 from actors.root.reports import Reports
 from actors.root.services import Services
+from actors.root.succession import Succession
+from actors.root.watcher_gate import WatcherGate, secure_actor_socket
 from actors.root.watcher_table import WatcherTable
 from actors.root.zygote_client import ZygoteClient
 from actors.supervise.subreaper import become_subreaper
 from broker import endpoints
-from broker.listen import bind_router
+from broker.listen import remove_socket_file
 
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-class StartupError(Exception):
-    """The supervisor cannot start; the message says why, in one sentence."""
 
 
 @dataclass
@@ -70,6 +69,8 @@ class Root:
         self.finished = False
         self.exit_status = 0
         self.main_ended = False   # container mode: main's end was handled
+        self.reexec_requested = False
+        self.owns_files = False   # its sockets and state file: removed on a clean exit
         self._effect_handlers = {
             Notify: self._on_notify, Spawn: self._on_spawn, Signal: self._on_signal,
             Kill: self._on_kill, Retire: self._on_retire, Log: self.console.on_log,
@@ -87,7 +88,7 @@ class Root:
     def run(self) -> int:
         try:
             self._start()
-        except StartupError as exc:
+        except startup.StartupError as exc:
             self.console.log(str(exc))
             self._close()
             return 1
@@ -96,59 +97,93 @@ class Root:
             try:
                 self._step()
             except Exception:  # noqa: BLE001 - the loop must outlive any one mistake
-                self.console.log("internal error (the supervisor carries on):\n"
-                                 + traceback.format_exc().rstrip())
+                self._on_internal_error(traceback.format_exc().rstrip())
+            if self.reexec_requested:
+                self._reexec(crashed=False)
         self._close()
         return self.exit_status
+
+    def _on_internal_error(self, where: str) -> None:
+        if self.engine.shutting_down or not reexec.may_reexec_after_crash():
+            self.console.log(f"internal error:\n{where}")
+            self.begin_shutdown(f"too many internal errors (over {reexec.MAX_CRASHES} in "
+                                f"{reexec.WINDOW:.0f} s); stopping services")
+            return
+        self.console.log(f"internal error (re-executing; no service is restarted):\n{where}")
+        self._reexec(crashed=True)
+
+    def _reexec(self, crashed: bool) -> None:
+        """Exec a new root that takes everything back. Returns only if that is impossible."""
+        self.reexec_requested = False
+        if not os.access(sys.executable, os.X_OK):
+            self.console.log(f"cannot re-execute: {sys.executable} is not executable")
+            return
+        self.console.info("re-executing the supervisor")
+        self.succession.save(self.engine, self.watchers)
+        self._close(clean=False)
+        reexec.exec_root(crashed)
 
     def _start(self) -> None:
         # The zygote first: a process holding a ZeroMQ context must never fork.
         self.zygote = self.options.zygote or ZygoteClient.fork()
         become_subreaper()
-        self._install_signals()
+        self._wake_r, self._wake_w = startup.signal_wakeup(
+            SHUTDOWN_SIGNALS + container.FORWARDED_SIGNALS + (signal.SIGCHLD, signal.SIGQUIT))
+        reexec.unblock_signals()  # blocked by a root that re-executed into this one
         self.ctx = zmq.Context(io_threads=1)
-        self.control_endpoint = endpoints.normalise(self.options.endpoint)
-        try:
-            self.control_sock = self._bind(self.control_endpoint, self.options.socket_mode)
-        except StartupError as exc:
-            if self.options.endpoint_given:
-                raise
-            # A container may have no writable /run: fall back to a private directory in /tmp.
-            fallback = endpoints.IPC + f"/tmp/zeroinit-{os.geteuid()}/control"
-            self.console.log(f"{exc}; using {fallback}")
-            self.control_endpoint = fallback
-            self.control_sock = self._bind(fallback, self.options.socket_mode)
+        self.control_sock, self.control_endpoint = startup.bind_control(
+            self.ctx, self.options.endpoint, self.options.endpoint_given,
+            self.options.socket_mode, self.console)
         self.actor_endpoint = endpoints.actor_endpoint(self.control_endpoint)
-        self.actor_sock = self._bind(self.actor_endpoint, 0o600)
-        self.actor_sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
-        self.watchers = WatcherTable(self.zygote, self.actor_sock, self.actor_endpoint)
+        self.succession = Succession(endpoints.ipc_path(self.actor_endpoint) or "", self.console)
+        saved = self.succession.load()
+        self.gate = WatcherGate(self.ctx, saved.key, refused=lambda why: self.console.log_limited(
+            "actor-socket", why))
+        self.actor_sock = startup.bind(self.ctx, self.actor_endpoint, 0o600, secure_actor_socket)
+        self.owns_files = True
+        self.watchers = WatcherTable(self.zygote, self.actor_sock, self.actor_endpoint,
+                                     self.gate.password)
         self.control = ControlServer(Ports(
             engine=self.engine, services=self.services, orders=self.watchers, clock=self.now,
             reply=self._reply, settle=self.apply_effects, shutdown=self.begin_shutdown,
-            console=self.console))
-        self.reports = Reports(self.watchers, self.engine, self.control, self.console, self.now)
+            console=self.console, reexec=self._request_reexec))
+        self.reports = Reports(self.watchers, self.engine, self.control, self.console, self.now,
+                               peer_pid=self.gate.peer_pids.get)
         self.ending = ExitPhases(self.engine, self.services, self.watchers, self.console,
                                  keep=lambda: {self.zygote.pid}, settle=self.apply_effects)
         self.poller = zmq.Poller()
-        for item in (self.control_sock, self.actor_sock, self.zygote.fileno(),
+        for item in (self.gate.sock, self.actor_sock, self.zygote.fileno(),
                      self._wake_r.fileno()):
             self.poller.register(item, zmq.POLLIN)
+        # Nothing starts until a previous root's watchers are back (or the wait is over).
+        self.reports.takeback = self.succession.begin(saved, self.engine, self.watchers,
+                                                      self.now())
+        if self.reports.takeback is None:
+            self._begin_serving(None)
+
+    def _begin_serving(self, explicit: list[str] | None) -> None:
+        """Start the services (those explicitly active before, when taking back) and answer
+        clients from now on."""
+        self.poller.register(self.control_sock, zmq.POLLIN)
         if self.options.ready_fd is not None:
-            _signal_ready(self.options.ready_fd, self.console)
+            startup.signal_ready(self.options.ready_fd, self.console)
         if self.options.main_command is not None:
             self._start_main()
         else:
-            self._start_services()
+            self._start_services(explicit)
         self.apply_effects()
         self.ending.idle = self.engine.active_count == 0
+
+    def _request_reexec(self) -> None:
+        self.reexec_requested = True
 
     def _initial_services(self) -> list[str]:
         named = self.options.services if self.options.services_given else None
         return self.services.initial(named, self.options.main_command is not None)
 
-    def _start_services(self) -> None:
+    def _start_services(self, explicit: list[str] | None = None) -> None:
         started = 0
-        for name in self._initial_services():
+        for name in self._initial_services() if explicit is None else explicit:
             error = self.services.ensure_loaded(name)
             if error:
                 self.console.log(error)
@@ -171,25 +206,12 @@ class Root:
         self.engine.add([spec])
         self.engine.start(container.MAIN, self.now())
 
-    def _bind(self, endpoint: str, mode: int) -> zmq.Socket:
-        try:
-            return bind_router(self.ctx, endpoint, mode)
-        except endpoints.EndpointError as exc:
-            raise StartupError(str(exc)) from None
-
-    def _install_signals(self) -> None:
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
-        for signum in SHUTDOWN_SIGNALS + container.FORWARDED_SIGNALS + (signal.SIGCHLD,
-                                                                        signal.SIGQUIT):
-            signal.signal(signum, _note_signal)
 
     def _step(self) -> None:
         now = self.now()
-        deadlines = [d for d in (self.engine.next_deadline(), self.ending.deadline(now))
-                     if d is not None]
+        collecting = self.succession.collecting
+        deadlines = [d for d in (self.engine.next_deadline(), self.ending.deadline(now),
+                                 self.succession.deadline()) if d is not None]
         timeout = max(0, (min(deadlines) - now) * 1000) if deadlines else None
         self.poller.modify(self.zygote.fileno(),
                            zmq.POLLIN | (zmq.POLLOUT if self.zygote.outbox else 0))
@@ -197,7 +219,11 @@ class Root:
             if item is self.control_sock:
                 self._drain(self.control_sock, self.control.on_frames)
             elif item is self.actor_sock:
-                self._drain(self.actor_sock, self.reports.on_frames)
+                self._drain(self.actor_sock, self._on_report)
+            elif item is self.gate.sock:
+                self.gate.on_readable()
+            elif item in self.succession.pidfds:
+                self.succession.on_pidfd(item, self.poller, self.reports.on_watcher_gone)
             elif item == self.zygote.fileno():
                 if events & zmq.POLLOUT:
                     self.zygote.flush()
@@ -205,15 +231,24 @@ class Root:
                     self._on_zygote()
             elif item == self._wake_r.fileno():
                 self._on_signals()
+        if self.succession.due(self.now()):
+            self.succession.finish(self._begin_serving, self.engine, self.watchers)
         self.engine.advance(self.now())
         self.apply_effects()
-        self.finished = self.ending.check(self.now())
+        self.succession.watch_adopted(self.watchers, self.poller, self.reports.on_watcher_gone)
+        self.succession.save(self.engine, self.watchers)
+        if not collecting:
+            self.finished = self.ending.check(self.now())
+
+    def _on_report(self, frames: list[zmq.Frame]) -> None:
+        # Each frame says whom its sender authenticated as (see watcher_gate.py).
+        self.reports.on_frames([f.bytes for f in frames], frames[-1].get("User-Id"))
 
     def _drain(self, sock: zmq.Socket, handle) -> None:
         # Bounded, so one chatty peer can't starve the others.
         for _ in range(1000):
             try:
-                frames = sock.recv_multipart(zmq.NOBLOCK)
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=sock is not self.actor_sock)
             except zmq.Again:
                 return
             try:
@@ -240,6 +275,8 @@ class Root:
             self._on_main(effect)
 
     def _on_spawn(self, effect: Spawn) -> None:
+        if self.succession.claim(self.engine, effect.service, effect.role, self.now()):
+            return  # a taken-back watcher runs it already
         launch = launch_for(self.engine.spec(effect.service), effect.role)
         self.watchers.spawn(effect.service, effect.role.value, launch, effect.kill_after)
 
@@ -342,10 +379,18 @@ class Root:
         except zmq.ZMQError:
             return False
 
-    def _close(self) -> None:
+    def _close(self, clean: bool = True) -> None:
+        """Let go of everything. A clean exit also removes the sockets' files and the state
+        file; a re-exec keeps the state file for the root that follows."""
         control = getattr(self, "control", None)
         if control is not None:
             control.on_exit()
+        gate = getattr(self, "gate", None)
+        if gate is not None:
+            gate.close()
+        succession = getattr(self, "succession", None)
+        if succession is not None:
+            succession.close(clean and self.owns_files)
         # Final replies to clients may take a moment to go out; the watchers are gone, and
         # what was queued for them can go with them.
         for name, linger in (("control_sock", 1000), ("actor_sock", 0)):
@@ -358,36 +403,7 @@ class Root:
         zygote = getattr(self, "zygote", None)
         if zygote is not None:
             zygote.close()
-            _wait_for(zygote.pid, 2.0)
-
-
-def _note_signal(signum: int, frame: object) -> None:
-    """Python-level handler: the wake-up fd carries the signal to the loop."""
-
-
-def _signal_ready(fd: int, console: Console) -> None:
-    try:
-        os.write(fd, b"\n")
-    except OSError as exc:
-        # Whoever waited is gone: nothing to tell, and no reason not to run.
-        console.log(f"cannot write to --ready-fd {fd}: {exc.strerror}")
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-def _wait_for(pid: int, timeout: float) -> None:
-    try:
-        fd = os.pidfd_open(pid)
-    except OSError:
-        return
-    try:
-        import select
-        if not select.select([fd], [], [], timeout)[0]:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+            startup.wait_for(zygote.pid, 2.0)
+        if self.owns_files:
+            remove_socket_file(self.control_endpoint)
+            remove_socket_file(self.actor_endpoint)

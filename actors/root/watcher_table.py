@@ -9,6 +9,8 @@ retires when the service stops for good; the output buffer it hands back is kept
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,18 +24,24 @@ from broker import protocol
 class Handle:
     service: str
     pid: int | None = None           # the watcher process, once known
-    connected: bool = False          # it said hello
+    connected: bool = False          # it said hello, and orders reach it
+    greeted: bool = False            # it said hello at least once: its reports are believed
     retiring: bool = False
+    adopted: bool = False            # taken back from a previous root (not our zygote's)
+    # Its running daemon, once verified to be its own child: (pid, a pidfd on it).
+    daemon: tuple[int, int] | None = None
     outbox: list[bytes] = field(default_factory=list)  # orders sent before its hello
     # A spawn asked for while it was retiring: carried out by a new watcher once it is gone.
     next_spawn: tuple[str, dict[str, Any], float] | None = None
 
 
 class WatcherTable:
-    def __init__(self, zygote: ZygoteClient, sock: zmq.Socket, endpoint: str):
+    def __init__(self, zygote: ZygoteClient, sock: zmq.Socket, endpoint: str,
+                 password: Callable[[str], bytes]):
         self.zygote = zygote
         self.sock = sock              # the actor ROUTER socket
         self.endpoint = endpoint
+        self.password = password      # each watcher's credentials (see watcher_gate.py)
         self.handles: dict[str, Handle] = {}
         self.last_output: dict[str, bytes] = {}
         # Watchers that retired but whose process has not been reaped yet.
@@ -56,11 +64,57 @@ class WatcherTable:
 
     def _fork(self, service: str, order: tuple[str, dict[str, Any], float]) -> None:
         self.handles[service] = Handle(service)
-        self.zygote.fork_watcher(service, self.endpoint, order[1]["log"],
+        self.zygote.fork_watcher(service, self.endpoint, self.password(service), order[1]["log"],
                                  self.last_output.pop(service, b""), order)
+
+    def adopt(self, service: str, watcher_pid: int) -> Handle:
+        """A previous root's watcher said hello: it serves `service` from now on. (Our zygote
+        does not tell us when it ends: the root watches it through a pidfd.)"""
+        handle = Handle(service, pid=watcher_pid, adopted=True)
+        self.handles[service] = handle
+        return handle
+
+    def adopted_pids(self) -> set[int]:
+        return {h.pid for h in self.handles.values() if h.adopted and h.pid is not None}
+
+    def verify_daemon(self, service: str, pid: int) -> bool:
+        """Believe that `pid` is `service`'s daemon only if it is its watcher's own child:
+        a pidfd is taken first, so the parent checked is that of the process the pidfd holds."""
+        handle = self.handles.get(service)
+        if handle is None or handle.pid is None or pid <= 1:
+            return False
+        self.forget_daemon(service)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return False  # already gone (and reaped): nothing to act on later anyway
+        if _parent_of(pid) != handle.pid:
+            os.close(pidfd)
+            return False
+        handle.daemon = (pid, pidfd)
+        return True
+
+    def forget_daemon(self, service: str) -> None:
+        handle = self.handles.get(service)
+        if handle is not None and handle.daemon is not None:
+            os.close(handle.daemon[1])
+            handle.daemon = None
+
+    def verified_daemons(self) -> dict[str, int]:
+        return {h.service: h.daemon[0] for h in self.handles.values() if h.daemon is not None}
+
+    def watcher_pids(self) -> dict[str, int]:
+        return {h.service: h.pid for h in self.handles.values() if h.pid is not None}
+
+    def greeted(self, service: str) -> bool:
+        handle = self.handles.get(service)
+        return handle is not None and handle.greeted
 
     def _forget(self, handle: Handle) -> None:
         del self.handles[handle.service]
+        if handle.daemon is not None and handle.retiring:
+            os.close(handle.daemon[1])
+            handle.daemon = None
         if handle.next_spawn is not None:
             self._fork(handle.service, handle.next_spawn)
 
@@ -100,7 +154,7 @@ class WatcherTable:
         if handle is None:
             return None
         handle.pid = watcher_pid
-        handle.connected = True
+        handle.connected = handle.greeted = True
         outbox, handle.outbox = handle.outbox, []
         for frame in outbox:
             try:
@@ -145,3 +199,12 @@ class WatcherTable:
     def __len__(self) -> int:
         """Watchers still alive: serving, retiring, or retired and not reaped yet."""
         return len(self.handles) + len(self.exiting)
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rindex(b")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None

@@ -55,12 +55,14 @@ class ZygoteClient:
         proc.returncode = 0  # the root reaps its children itself; Popen must not
         return cls(ours, proc.pid)
 
-    def fork_watcher(self, service: str, endpoint: str, log: dict[str, Any], seed: bytes,
-                     first: tuple[str, dict[str, Any], float] | None) -> None:
-        """Ask for a watcher of `service`; `first` is the spawn order (role, launch,
-        kill_after) it carries out at once."""
-        self.outbox.append(msgpack.packb({"service": service, "endpoint": endpoint, "log": log,
-                                          "seed": seed, "first": first}, use_bin_type=True))
+    def fork_watcher(self, service: str, endpoint: str, password: bytes, log: dict[str, Any],
+                     seed: bytes, first: tuple[str, dict[str, Any], float] | None) -> None:
+        """Ask for a watcher of `service`; `password` is what it proves itself with to the
+        actor socket; `first` is the spawn order (role, launch, kill_after) it carries out at
+        once."""
+        self.outbox.append(msgpack.packb({"service": service, "endpoint": endpoint,
+                                          "password": password, "log": log, "seed": seed,
+                                          "first": first}, use_bin_type=True))
         self.flush()
 
     def flush(self) -> None:

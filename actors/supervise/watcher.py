@@ -51,8 +51,9 @@ POLLIN, POLLOUT = select.POLLIN, select.POLLOUT
 
 class Watcher:
     def __init__(self, service: str, log: dict[str, Any], seed: bytes = b"",
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, password: bytes = b""):
         self.service = service
+        self.password = password  # proves to the root's actor socket that the root forked us
         self.procs = ServiceProcesses(log, seed)
         self.clock = clock
         self.follow = False
@@ -84,7 +85,8 @@ class Watcher:
         """Connect and say hello (and, the first time, what happened before)."""
         self.reconnect_at = None
         try:
-            self.root = ZmtpStream(self.path, self.service.encode())
+            name = self.service.encode()
+            self.root = ZmtpStream(self.path, name, credentials=(name, self.password))
             self.hello()
         except ZmtpError:
             self.disconnected()
@@ -130,6 +132,12 @@ class Watcher:
     # --- orders -------------------------------------------------------------------------------
 
     def spawn(self, role: str, launch: dict[str, Any], kill_after: float | None = None) -> None:
+        running = self.procs.children.get(role)
+        if running is not None:
+            # Never a second copy: a root that asks again (one taking us back, say) is told
+            # about the process that already runs.
+            self.report("spawned", role=role, pid=running.pid)
+            return
         if role == "start":
             self.kill_at = None  # a new start: any stop before it is over
         self.escalate_after(kill_after)
@@ -281,7 +289,7 @@ def _drain(sock: socket.socket) -> None:
         pass
 
 
-def main(service: str, endpoint: str, log: dict[str, Any], seed: bytes,
+def main(service: str, endpoint: str, password: bytes, log: dict[str, Any], seed: bytes,
          first: tuple[str, dict[str, Any], float] | None) -> int:
     """Entry point in a freshly forked zygote child. `first` is the spawn order (role, launch,
     kill_after) that caused the fork; it runs before the connection to the root, so the
@@ -292,7 +300,7 @@ def main(service: str, endpoint: str, log: dict[str, Any], seed: bytes,
     # ignored across exec, and the service must still get SIGINT when it is interrupted.
     signal.signal(signal.SIGINT, lambda *_: None)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    watcher = Watcher(service, log, seed)
+    watcher = Watcher(service, log, seed, password=password)
     try:
         if first is not None:
             watcher.spawn(*first)

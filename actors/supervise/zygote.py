@@ -89,8 +89,8 @@ def _become_watcher(sock: socket.socket, wake_r: socket.socket, wake_w: socket.s
             s.close()
         from actors.supervise import watcher
         first = tuple(request["first"]) if request["first"] else None
-        code = watcher.main(request["service"], request["endpoint"], request["log"],
-                            request["seed"], first)
+        code = watcher.main(request["service"], request["endpoint"], request["password"],
+                            request["log"], request["seed"], first)
     except BaseException as exc:  # a watcher must never fall back into the zygote's loop
         print(f"zeroinit watcher {request.get('service')}: {exc}", file=sys.stderr)
     finally:

@@ -1,0 +1,89 @@
+"""The root's start-up chores, kept out of its loop: binding the control and actor sockets
+(with the fallback to a private /tmp directory when the default one cannot be used), the
+signal wake-up fd, telling `--ready-fd`, and waiting for a child at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+from collections.abc import Callable
+
+import zmq
+
+from actors.root.console import Console
+from broker import endpoints
+from broker.listen import bind_router
+
+
+class StartupError(Exception):
+    """The supervisor cannot start; the message says why, in one sentence."""
+
+
+def bind(ctx: zmq.Context, endpoint: str, mode: int,
+         configure: Callable[[zmq.Socket], None] | None = None) -> zmq.Socket:
+    try:
+        return bind_router(ctx, endpoint, mode, configure)
+    except endpoints.EndpointError as exc:
+        raise StartupError(str(exc)) from None
+
+
+def bind_control(ctx: zmq.Context, endpoint: str, given: bool, mode: int,
+                 console: Console) -> tuple[zmq.Socket, str]:
+    """The control socket and its endpoint. A default endpoint that cannot be used (a
+    container may have no writable /run) falls back to a private directory in /tmp; one the
+    user gave does not."""
+    endpoint = endpoints.normalise(endpoint)
+    try:
+        return bind(ctx, endpoint, mode), endpoint
+    except StartupError as exc:
+        if given:
+            raise
+        fallback = endpoints.IPC + f"/tmp/zeroinit-{os.geteuid()}/control"
+        console.log(f"{exc}; using {fallback}")
+        return bind(ctx, fallback, mode), fallback
+
+
+def signal_wakeup(signals: tuple[int, ...]) -> tuple[socket.socket, socket.socket]:
+    """A socket pair on which each of `signals` arrives as a byte, for the loop to poll."""
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
+    signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
+    for signum in signals:
+        signal.signal(signum, _note_signal)
+    return wake_r, wake_w
+
+
+def _note_signal(signum: int, frame: object) -> None:
+    """Python-level handler: the wake-up fd carries the signal to the loop."""
+
+
+def signal_ready(fd: int, console: Console) -> None:
+    try:
+        os.write(fd, b"\n")
+    except OSError as exc:
+        # Whoever waited is gone: nothing to tell, and no reason not to run.
+        console.log(f"cannot write to --ready-fd {fd}: {exc.strerror}")
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def wait_for(pid: int, timeout: float) -> None:
+    """Reap child `pid`, killing it if it has not ended within `timeout` seconds."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return
+    try:
+        if not select.select([fd], [], [], timeout)[0]:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
