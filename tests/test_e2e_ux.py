@@ -148,3 +148,30 @@ class _Lines:
                 raise AssertionError(f"no {marker!r} in events within {timeout}s: "
                                      f"{self.lines}")
         return self.lines
+
+
+def test_ps_shows_what_each_process_is(sup):
+    # ps: the zygote and each watcher have a title naming their job and their service.
+    sup.write("boot", LONG)
+    sup.start()
+    pid = sup.wait_state("boot", "started")["pid"]
+    watcher = _parent(pid)
+    with open(f"/proc/{watcher}/cmdline", "rb") as f:
+        assert f.read().rstrip(b"\0") == b"zeroinit: watch boot"
+    with open(f"/proc/{watcher}/comm") as f:
+        assert f.read().strip() == "zeroinit: watch"
+    titles = set()
+    for child in (p for p in _children(sup.proc.pid)):
+        with open(f"/proc/{child}/cmdline", "rb") as f:
+            titles.add(f.read().rstrip(b"\0"))
+    assert b"zeroinit: zygote" in titles
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def _children(pid: int) -> list[int]:
+    from tests.supervisor import descendants
+    return descendants(pid, depth=1)
