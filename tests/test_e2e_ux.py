@@ -175,3 +175,38 @@ def _parent(pid: int) -> int:
 def _children(pid: int) -> list[int]:
     from tests.supervisor import descendants
     return descendants(pid, depth=1)
+
+
+def test_long_start_shows_one_updating_line_on_a_terminal_only(sup):
+    # On a terminal, start shows what is still starting; piped, stderr stays empty.
+    import pty
+    sup.write("boot", "")
+    ready = sup.script("ready.sh", "read go < \"$0.go\"; echo ready >&3; exec sleep 1000\n")
+    sup.write("slow", f"type = process\ncommand = {ready}\nready-notification = pipefd:3\n")
+    gate = Path(f"{ready}.go")
+    os.mkfifo(gate)
+    sup.start()
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*ZEROCTL, "-s", sup.socket, "start", "slow"],
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 20
+    while b"still starting slow" not in seen:  # the line is drawn while slow waits
+        assert time.monotonic() < deadline, seen
+        if select.select([master], [], [], 1)[0]:
+            seen += os.read(master, 4096)
+    with open(gate, "w") as f:
+        f.write("go\n")
+    assert proc.wait(20) == 0
+    assert proc.stdout.read() == b"Service 'slow' started.\n"
+    os.close(master)
+    assert seen.startswith(b"\r\x1b[K") and b"\n" not in seen  # one line, rewritten in place
+    sup.ctl("stop", "slow", check=True)
+    piped = subprocess.Popen([*ZEROCTL, "-s", sup.socket, "start", "slow"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    sup.wait_state("slow", "starting")
+    with open(gate, "w") as f:
+        f.write("go\n")
+    out, err = piped.communicate(timeout=20)
+    assert piped.returncode == 0 and out == b"Service 'slow' started.\n" and err == b""

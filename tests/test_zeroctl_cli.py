@@ -181,3 +181,10 @@ def test_stop_warns_when_it_takes_everything_down():
     # With boot only waiting for web, boot stays: no warning.
     tree[0] = _svc("boot", explicit=True)
     assert commands._takes_everything_down(_FakeSession(tree), ["db"]) is None
+
+
+def test_wait_line_only_on_a_terminal(monkeypatch):
+    # Piped stderr: no wait line at all (so nothing is drawn, however long the wait).
+    import io
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert progress.WaitLine.on_terminal(object(), "start") is None
