@@ -1,4 +1,5 @@
-"""zeroctl's commands that need no supervisor: `check` (validate service descriptions).
+"""zeroctl's commands that need no supervisor: `check` (validate service descriptions) and
+`completion` (the bash or zsh completion script, with the command list taken from the table).
 
 `check` prints every problem, errors and warnings alike, on stderr (`FILE:LINE: SETTING:
 PROBLEM`, warnings prefixed `warning: `) and a one-line summary on stdout. A services
@@ -62,3 +63,16 @@ def _summary(checked: int, errors: int, warnings: int) -> str:
     if warnings:
         found += f", {count(warnings, 'warning')}"
     return f"{count(checked, 'service')} checked: {found}."
+
+
+def completion(args: argparse.Namespace, session) -> ExitCode:
+    """Print the shipped completion script for `args.shell`, its command list filled in
+    from zeroctl's table (so a new command completes without touching the scripts)."""
+    from importlib.resources import files
+    from cli.zeroctl import COMMANDS
+    name = {"bash": "zeroctl.bash", "zsh": "_zeroctl"}[args.shell]
+    script = (files("cli") / "completion" / name).read_text()
+    described = " ".join(f"'{c.name}:{c.summary.replace(chr(39), '')}'" for c in COMMANDS)
+    sys.stdout.write(script.replace("__COMMANDS__", " ".join(c.name for c in COMMANDS))
+                     .replace("__COMMANDS_DESCRIBED__", described))
+    return ExitCode.OK

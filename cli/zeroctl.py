@@ -94,6 +94,10 @@ def _check(parser: argparse.ArgumentParser) -> None:
                         help="services to check, with what they need (default: every file)")
 
 
+def _completion(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("shell", choices=("bash", "zsh"), help="the shell")
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("list", "every loaded service, in load order", commands.list_services),
     Command("status", "the status of each named service", commands.status, _names,
@@ -120,6 +124,9 @@ COMMANDS: tuple[Command, ...] = (
             commands.shutdown),
     Command("check", "validate service descriptions offline (no supervisor needed)",
             offline.check, _check),
+    Command("completion", "print the shell completion script (bash or zsh)",
+            offline.completion, _completion,
+            "bash: source <(zeroctl completion bash); zsh: source <(zeroctl completion zsh)."),
 )
 BY_NAME = {command.name: command for command in COMMANDS}
 

@@ -210,3 +210,25 @@ def test_long_start_shows_one_updating_line_on_a_terminal_only(sup):
         f.write("go\n")
     out, err = piped.communicate(timeout=20)
     assert piped.returncode == 0 and out == b"Service 'slow' started.\n" and err == b""
+
+
+def test_bash_completion_offers_commands_and_running_services(sup):
+    # The shipped bash script completes commands, and service names from the supervisor.
+    sup.write("boot", "depends-on = web\n")
+    sup.write("web", LONG)
+    sup.start()
+    sup.wait_state("boot", "started")
+    script = subprocess.run([*ZEROCTL, "completion", "bash"], capture_output=True, text=True,
+                            timeout=30, check=True).stdout
+
+    def complete(*words: str) -> list[str]:
+        line = " ".join(words)
+        program = (f"{script}\nCOMP_WORDS=({line}); COMP_CWORD={len(words) - 1}\n"
+                   f"_zeroctl; printf '%s\\n' \"${{COMPREPLY[@]}}\"\n")
+        result = subprocess.run(["bash", "-c", program], capture_output=True, text=True,
+                                timeout=30)
+        return result.stdout.split()
+
+    assert {"start", "stop", "status"} <= set(complete(ZEROCTL[0], "st"))
+    assert complete(ZEROCTL[0], "-s", sup.socket, "stop", "w") == ["web"]
+    assert set(complete(ZEROCTL[0], "-s", sup.socket, "status", "''")) == {"boot", "web"}

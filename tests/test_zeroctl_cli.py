@@ -188,3 +188,16 @@ def test_wait_line_only_on_a_terminal(monkeypatch):
     import io
     monkeypatch.setattr("sys.stderr", io.StringIO())
     assert progress.WaitLine.on_terminal(object(), "start") is None
+
+
+def test_man_pages_are_generated_from_the_parsers():
+    # docs/man holds exactly what cli/manpage.py makes of the parsers (regenerate with
+    # `python -m cli.manpage docs/man` after changing an option).
+    from pathlib import Path
+    from cli import manpage
+    docs = Path(__file__).resolve().parent.parent / "docs" / "man"
+    generated = manpage.pages()
+    assert sorted(generated) == ["zeroctl.1", "zeroinit.8"]
+    for name, text in generated.items():
+        assert (docs / name).read_text() == text, f"docs/man/{name} is out of date"
+    assert "\\-\\-no\\-wait" in generated["zeroctl.1"] and ".SH NOTES" in generated["zeroctl.1"]
