@@ -69,7 +69,7 @@ def completion(args: argparse.Namespace, session) -> ExitCode:
     """Print the shipped completion script for `args.shell`, its command list filled in
     from zeroctl's table (so a new command completes without touching the scripts)."""
     from importlib.resources import files
-    from cli.zeroctl import COMMANDS
+    COMMANDS = args.table  # zeroctl's command table, passed in (it imports this module)
     name = {"bash": "zeroctl.bash", "zsh": "_zeroctl"}[args.shell]
     script = (files("cli") / "completion" / name).read_text()
     described = " ".join(f"'{c.name}:{c.summary.replace(chr(39), '')}'" for c in COMMANDS)

@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.json = getattr(args, "json", False)
     args.timeout = getattr(args, "timeout", 5.0)
+    args.table = COMMANDS  # for handlers that describe the commands (completion)
     session = Session(args)
     try:
         return int(BY_NAME[args.command].handler(args, session) or ExitCode.OK)
