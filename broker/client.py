@@ -13,8 +13,9 @@ imports pyzmq, which keeps `zeroctl status` fast; otherwise it uses a pyzmq DEAL
 
 from __future__ import annotations
 
+import errno
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from broker import protocol
@@ -23,6 +24,24 @@ from broker.endpoints import ipc_path, normalise
 
 class Unreachable(Exception):
     """The supervisor could not be reached (or the connection was lost)."""
+
+
+class TimedOut(Unreachable):
+    """No answer came within the time asked for; the connection may still be fine."""
+
+
+def _connect_problem(path: str, exc: OSError) -> str:
+    """Why connecting to an ipc socket failed, in words a user can act on."""
+    where = f"ipc://{path}"
+    if exc.errno == errno.ECONNREFUSED:
+        return f"no supervisor is running at {where} (the socket is left from one that ended)"
+    if exc.errno == errno.ENOENT:
+        return f"cannot reach the supervisor at {where}: no socket there (is zeroinit running?)"
+    if exc.errno == errno.EACCES:
+        return f"cannot reach the supervisor at {where}: permission denied (another user's?)"
+    if exc.errno in (errno.ENOTDIR, errno.ENOTSOCK):
+        return f"cannot reach the supervisor at {where}: that is not a socket"
+    return f"cannot reach the supervisor at {where}: {exc}"
 
 
 class RemoteError(Exception):
@@ -35,12 +54,12 @@ class RemoteError(Exception):
 
 class _ZmtpTransport:
     def __init__(self, path: str, timeout: float):
-        from broker.zmtp import ZmtpDealer, ZmtpError
-        self._error = ZmtpError
+        from broker.zmtp import ZmtpDealer, ZmtpError, ZmtpTimeout
+        self._error, self._timeout = ZmtpError, ZmtpTimeout
         try:
             self._dealer = ZmtpDealer(path, timeout)
         except ZmtpError as exc:
-            raise Unreachable(f"cannot reach the supervisor at ipc://{path}: {exc}") from None
+            raise Unreachable(_connect_problem(path, exc)) from None
 
     def send(self, frame: bytes) -> None:
         try:
@@ -51,6 +70,8 @@ class _ZmtpTransport:
     def recv(self, timeout: float | None) -> bytes:
         try:
             return self._dealer.recv(timeout)[-1]
+        except self._timeout as exc:
+            raise TimedOut(str(exc)) from None
         except self._error as exc:
             raise Unreachable(str(exc)) from None
 
@@ -84,7 +105,7 @@ class _ZmqTransport:
         while True:
             ready = dict(self._poller.poll(ms))
             if not ready:
-                raise Unreachable(f"no answer from the supervisor at {self._endpoint}")
+                raise TimedOut(f"no answer from the supervisor at {self._endpoint}")
             if self._sock in ready:
                 return self._sock.recv_multipart()[-1]
             self._monitor.recv_multipart()
@@ -137,15 +158,30 @@ class Client:
             if message["id"] == request_id:
                 return message
 
-    def call(self, kind: str, *, until_done: bool = False, **fields: Any) -> Any:
+    def call(self, kind: str, *, until_done: bool = False,
+             on_wait: Callable[[], None] | None = None, wait_tick: float = 0.5,
+             **fields: Any) -> Any:
         """Send `kind` and return its result. With `until_done` the reply may take as long as
-        the command does (a start waiting for readiness); otherwise the timeout applies."""
+        the command does (a start waiting for readiness); otherwise the timeout applies.
+        `on_wait` (with `until_done`) is called every `wait_tick` seconds while no reply has
+        come, to show progress."""
         self._greet()
         request_id = self._send(kind, fields)
-        reply = self._next(request_id, None if until_done else self.timeout)
+        if until_done and on_wait is not None:
+            reply = self._next_waiting(request_id, on_wait, wait_tick)
+        else:
+            reply = self._next(request_id, None if until_done else self.timeout)
         if not reply["ok"]:
             raise RemoteError(**_error_fields(reply))
         return reply["result"]
+
+    def _next_waiting(self, request_id: int, on_wait: Callable[[], None],
+                      tick: float) -> dict[str, Any]:
+        while True:
+            try:
+                return self._next(request_id, tick)
+            except TimedOut:
+                on_wait()
 
     def stream(self, kind: str, *, idle_timeout: float | None = None,
                **fields: Any) -> Iterator[dict[str, Any]]:

@@ -13,6 +13,7 @@ import stat
 
 IPC = "ipc://"
 TCP = "tcp://"
+MAX_IPC_PATH = 107  # sockaddr_un.sun_path is 108 bytes with its terminating NUL (unix(7))
 
 
 class EndpointError(ValueError):
@@ -20,12 +21,43 @@ class EndpointError(ValueError):
 
 
 def normalise(endpoint: str) -> str:
-    """`/run/x` -> `ipc:///run/x`; `ipc://` and `tcp://` endpoints are kept."""
-    if endpoint.startswith((IPC, TCP)):
+    """`/run/x` -> `ipc:///run/x`; `ipc://` and `tcp://` endpoints are kept once checked.
+
+    Every endpoint that can't work is refused here with a sentence saying what is wrong, so
+    that no caller meets ZeroMQ's "Invalid argument" for it.
+    """
+    if not endpoint.strip():
+        raise EndpointError("the endpoint is empty: give a path, ipc://PATH or tcp://HOST:PORT")
+    if endpoint.startswith(TCP):
+        _check_tcp(endpoint)
         return endpoint
-    if "://" in endpoint:
-        raise EndpointError(f"unsupported endpoint {endpoint!r}: use a path, ipc:// or tcp://")
-    return IPC + os.path.abspath(endpoint)
+    if endpoint.startswith(IPC):
+        path = endpoint[len(IPC):]
+        if not path:
+            raise EndpointError(f"endpoint {endpoint!r} has no socket path after ipc://")
+    elif "://" in endpoint:
+        scheme = endpoint.split("://", 1)[0]
+        raise EndpointError(f"unsupported endpoint {endpoint!r}: {scheme}:// is not a "
+                            f"transport of zeroinit; use a path, ipc://PATH or tcp://HOST:PORT")
+    else:
+        path = os.path.abspath(endpoint)
+    if len(path.encode()) > MAX_IPC_PATH:
+        raise EndpointError(f"socket path {path} is longer than the {MAX_IPC_PATH} bytes a "
+                            f"Unix socket allows")
+    return IPC + path
+
+
+def _check_tcp(endpoint: str) -> None:
+    address = endpoint[len(TCP):]
+    host, colon, port = address.rpartition(":")
+    if not colon or not host:
+        raise EndpointError(f"endpoint {endpoint!r} has no port: write tcp://HOST:PORT, "
+                            f"for example tcp://{address or 'localhost'}:5555")
+    if "/" in port or "/" in host:
+        raise EndpointError(f"endpoint {endpoint!r} has a path: write tcp://HOST:PORT")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise EndpointError(f"endpoint {endpoint!r} has port {port!r}: a port is a number "
+                            f"from 1 to 65535")
 
 
 def ipc_path(endpoint: str) -> str | None:
@@ -81,9 +113,9 @@ def prepare_ipc_dir(path: str) -> None:
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise EndpointError(f"socket directory {directory} is writable by others; "
                             f"use a private directory")
-    if len(path.encode()) > 107:
-        raise EndpointError(f"socket path {path} is longer than the 107 bytes a Unix "
-                            f"socket allows")
+    if len(path.encode()) > MAX_IPC_PATH:
+        raise EndpointError(f"socket path {path} is longer than the {MAX_IPC_PATH} bytes a "
+                            f"Unix socket allows")
 
 
 def secure_socket(path: str, mode: int) -> None:

@@ -1,6 +1,6 @@
 """The root's listening sockets: a ZeroMQ ROUTER bound on an endpoint, and for `ipc://` the
 rules around its file — a private directory, a dead supervisor's socket removed, a live one's
-refused, and the socket's mode. Every failure is an `EndpointError` saying what and where.
+refused, the socket's mode, and the file removed again on a clean exit. Every failure is an `EndpointError` saying what and where.
 """
 
 from __future__ import annotations
@@ -43,14 +43,16 @@ def bind_router(ctx: zmq.Context, endpoint: str, mode: int,
     return sock
 
 
-def remove_socket_file(endpoint: str) -> None:
-    """On a clean exit: the ipc socket's file goes, so no one mistakes it for a live one."""
+def close_router(sock: zmq.Socket, endpoint: str, linger: int) -> None:
+    """Close a socket `bind_router` made, and remove its ipc file, so that no stale socket
+    outlives the supervisor (a client would meet "connection refused" there)."""
+    sock.close(linger=linger)
     path = endpoints.ipc_path(endpoint)
     if path is not None:
         try:
             os.unlink(path)
         except OSError:
-            pass
+            pass  # gone already
 
 
 class SocketInUse(EndpointError):

@@ -39,7 +39,12 @@ MAX_FRAME = 64 << 20  # far above any message of ours; a larger size means a bro
 
 
 class ZmtpError(OSError):
-    """The peer is not reachable, went away, or does not speak ZMTP 3 as expected."""
+    """The peer is not reachable, went away, or does not speak ZMTP 3 as expected. `errno`
+    is the system's, where a system call failed (ECONNREFUSED: a socket nobody listens on)."""
+
+
+class ZmtpTimeout(ZmtpError):
+    """Nothing came before the deadline; the connection itself is fine."""
 
 
 Credentials = tuple[bytes, bytes]  # PLAIN's user name and password
@@ -182,7 +187,9 @@ class ZmtpDealer:
             self._sock.close()
             if isinstance(exc, ZmtpError):
                 raise
-            raise ZmtpError(str(exc) or type(exc).__name__) from None
+            error = ZmtpError(str(exc) or type(exc).__name__)
+            error.errno = exc.errno
+            raise error from None
 
     def send(self, *frames: bytes) -> None:
         try:
@@ -209,12 +216,12 @@ class ZmtpDealer:
         else:
             left = self._deadline - time.monotonic()
             if left <= 0:
-                raise ZmtpError("timed out waiting for the supervisor")
+                raise ZmtpTimeout("timed out waiting for the supervisor")
             self._sock.settimeout(left)
         try:
             chunk = self._sock.recv(65536)
         except socket.timeout:
-            raise ZmtpError("timed out waiting for the supervisor") from None
+            raise ZmtpTimeout("timed out waiting for the supervisor") from None
         except OSError as exc:
             raise ZmtpError(str(exc)) from None
         if not chunk:

@@ -50,7 +50,7 @@ def table(statuses: list[dict[str, Any]]) -> str:
     rows = [("STATE", "NAME", "TYPE", "PID", "RESTARTS", "NOTES")]
     for s in statuses:
         rows.append((_state_word(s), s["name"], s["type"], str(s["pid"] or "-"),
-                     str(s["restarts"]), _notes(s)))
+                     str(s["restarts"] or ""), _notes(s)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = []
     for index, row in enumerate(rows):
@@ -80,9 +80,7 @@ def _status_block(s: dict[str, Any]) -> str:
     if s.get("reason"):
         lines.append(f"  reason:     {s['reason']}")
     if s.get("exit"):
-        exit = s["exit"]
-        how = f"signal {exit['signal']}" if exit["signal"] else f"code {exit['code']}"
-        lines.append(f"  last exit:  {how}")
+        lines.append(f"  last exit:  {_describe_exit(s['exit'])}")
     if s.get("instances"):
         inst = s["instances"]
         lines.append(f"  instances:  {inst['started']} of {inst['total']} started")
@@ -133,12 +131,54 @@ def _is_last_sibling(rows: list[dict[str, Any]], index: int) -> bool:
     return True
 
 
-def event_line(event: dict[str, Any]) -> str:
+def event_line(event: dict[str, Any], seen: dict[str, dict[str, Any]] | None = None) -> str:
+    """`12:00:01 web stopped: exited with code 1`: the change, and why where there is a why.
+    `seen` is the last status of each service met so far in the stream, which says which
+    dependency took a service down ("dependency db is stopping")."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
     detail = ""
     if event["event"] == "started" and event.get("pid"):
         detail = f" (pid {event['pid']})"
-    elif event["event"] == "failed" and event.get("reason"):
-        detail = f": {event['reason']}"
+    elif event["event"] in ("failed", "stopped", "stopping"):
+        why = event_reason(event, seen or {})
+        detail = f": {why}" if why else ""
     word = _colour(event["event"], event["state"], event["event"] == "failed")
     return f"{stamp} {event['name']} {word}{detail}"
+
+
+_STOP_REASONS = {
+    "dep-restart": "a dependency is restarting",
+    "dep-failed": "a dependency failed",
+    "timed-out": "timed out",
+    "exec-failed": "could not be executed",
+    "watchdog": "the watchdog expired",
+    "unhealthy": "its health check failed",
+}
+
+
+def event_reason(event: dict[str, Any], seen: dict[str, dict[str, Any]]) -> str:
+    """Why a service failed or stopped, in words: the engine's reason for a failure
+    ("process exited with code 1"), else the stop reason, else the hard dependency seen
+    going down just before, else how its process ended."""
+    if event.get("reason"):
+        return event["reason"]
+    reason = event.get("stop_reason")
+    if reason in _STOP_REASONS:
+        return _STOP_REASONS[reason]
+    for name in event.get("depends_on", ()):
+        state = seen.get(name, {}).get("state")
+        if state == "stopping":
+            return f"dependency {name} is stopping"
+        if state == "stopped":
+            return f"dependency {name} stopped"
+    exit = event.get("exit")
+    if event["event"] == "stopped" and exit and reason not in (None, "normal"):
+        return _describe_exit(exit)
+    return ""
+
+
+def _describe_exit(exit: dict[str, Any]) -> str:
+    # As the engine words it (actors/engine/model.py, ExitStatus.describe).
+    if exit.get("signal"):
+        return f"killed by {exit['signal']}"
+    return f"exited with code {exit['code']}"

@@ -2,260 +2,207 @@
 
     zeroctl [-s ENDPOINT] [--json] [--timeout SECONDS] COMMAND ...
 
-Exit status: 0 success; 1 the operation failed or was refused; 2 bad usage; 3 the supervisor
-could not be reached. Errors are one sentence on stderr. This module imports only what the
-command at hand needs: `zeroctl status` must start fast (no pyzmq on a local ipc socket).
+Every command is one row of `COMMANDS`: its name, a one-line summary, the arguments it adds to
+its sub-parser, and its handler. The sub-parsers are built from the table and `main` finds the
+handler in it, so the two cannot disagree (tests/test_zeroctl_cli.py checks it too); a new
+command is one row and one handler. A handler takes the parsed arguments and a `Session` (the
+connection, made only when asked for) and returns an `ExitCode`.
+
+Exit status: see cli/exits.py. Errors are one sentence on stderr (and, with --json, a JSON
+`{"error", "message"}` object on stdout). This module imports only what the command at hand
+needs: `zeroctl status` must start fast (no pyzmq on a local ipc socket).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+from cli import commands, offline
+from cli.exits import E_INTERNAL, E_USAGE, HELP as EXIT_HELP, ExitCode, Failure
+from cli.session import Session, emit_error
+from cli.version import version_action
 
-COMMANDS = {
-    "list": "every loaded service, in load order",
-    "status": "the status of each named service",
-    "start": "activate and start services (and their dependencies)",
-    "stop": "stop services and remove their explicit activation",
-    "restart": "stop then start started services",
-    "release": "drop explicit activation (stops only if nothing needs it)",
-    "wake": "start again for the dependents that want it",
-    "signal": "send a signal to a service's process",
-    "logs": "a service's captured output, or the tail of its logfile",
-    "tree": "the dependency tree, with each node's state",
-    "reload": "re-read a service description",
-    "events": "one line per state change, until interrupted",
-    "shutdown": "stop everything in reverse dependency order; the supervisor exits",
-    "check": "validate service descriptions offline",
-}
+Handler = Callable[[argparse.Namespace, Session], "ExitCode | None"]
+Arguments = Callable[[argparse.ArgumentParser], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str
+    handler: Handler
+    arguments: Arguments = lambda parser: None
+    epilog: str = ""
+
+
+def _names(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="+", metavar="NAME", help="service names")
+
+
+def _start_stop(force: bool, no_wait: bool) -> Arguments:
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        if no_wait:
+            parser.add_argument("--no-wait", action="store_true",
+                                help="return once the command is issued (default: wait until "
+                                     "every named service has started or stopped)")
+        if force:
+            parser.add_argument("-f", "--force", action="store_true",
+                                help="also stop the started services that hard-depend on it "
+                                     "(default: refuse)")
+        _names(parser)
+    return arguments
+
+
+def _signal(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("signal", metavar="SIGNAL", help="a name (HUP, SIGHUP) or a number")
+    parser.add_argument("name", metavar="NAME")
+
+
+def _logs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-f", "--follow", action="store_true",
+                        help="keep printing new output until interrupted")
+    parser.add_argument("-n", "--lines", type=_count, metavar="N",
+                        help="only the last N lines (default: all that is kept)")
+    parser.add_argument("--clear", action="store_true",
+                        help="empty the buffer after printing it")
+    parser.add_argument("name", metavar="NAME")
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of lines, got {text!r}")
+    return int(text)
+
+
+def _one_name(optional: bool) -> Arguments:
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("name", nargs="?" if optional else None, metavar="NAME")
+    return arguments
+
+
+def _check(parser: argparse.ArgumentParser) -> None:
+    from broker.endpoints import default_services_dirs
+    parser.add_argument("-d", "--services-dir", action="append", dest="dirs", metavar="DIR",
+                        help="a services directory, searched in order (repeatable; default: "
+                             f"{' '.join(default_services_dirs())}, as zeroinit's)")
+    parser.add_argument("--profile", help="choose NAME.PROFILE variants of cinit services "
+                                          "(default: none)")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="services to check, with what they need (default: every file)")
+
+
+def _completion(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("shell", choices=("bash", "zsh"), help="the shell")
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("list", "every loaded service, in load order", commands.list_services),
+    Command("status", "the status of each named service", commands.status, _names,
+            "A service that failed is reported, not an error: the exit status is 0."),
+    Command("start", "activate and start services (and their dependencies)",
+            commands.start_stop, _start_stop(force=False, no_wait=True)),
+    Command("stop", "stop services and remove their explicit activation",
+            commands.start_stop, _start_stop(force=True, no_wait=True)),
+    Command("restart", "stop then start started services", commands.start_stop,
+            _start_stop(force=True, no_wait=False)),
+    Command("release", "drop explicit activation (stops only if nothing needs it)",
+            commands.release_wake, _names),
+    Command("wake", "start again for the dependents that want it", commands.release_wake,
+            _names),
+    Command("signal", "send a signal to a service's process", commands.send_signal, _signal),
+    Command("logs", "a service's captured output, or the tail of its logfile", commands.logs,
+            _logs),
+    Command("tree", "the dependency tree, with each node's state", commands.tree,
+            _one_name(optional=True)),
+    Command("reload", "re-read a service description", commands.reload,
+            _one_name(optional=False)),
+    Command("events", "one line per state change, until interrupted", commands.events),
+    Command("shutdown", "stop everything in reverse dependency order; the supervisor exits",
+            commands.shutdown),
+    Command("reexec", "the supervisor re-executes itself (after an upgrade); no service "
+            "restarts", commands.reexec),
+    Command("check", "validate service descriptions offline (no supervisor needed)",
+            offline.check, _check),
+    Command("completion", "print the shell completion script (bash or zsh)",
+            offline.completion, _completion,
+            "bash: source <(zeroctl completion bash); zsh: source <(zeroctl completion zsh)."),
+)
+BY_NAME = {command.name: command for command in COMMANDS}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error also leaves JSON on stdout when --json was asked for."""
+
+    json_errors = False  # set by `main` from the raw arguments, before parsing
+
+    def error(self, message: str):  # type: ignore[override]
+        if Parser.json_errors:
+            emit_error(E_USAGE, message)
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from broker.endpoints import default_control_endpoint
+    try:
+        where = default_control_endpoint()
+    except ValueError:
+        where = "(ZEROINIT_SOCKET is not a usable endpoint)"
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-s", "--socket", default=argparse.SUPPRESS, metavar="ENDPOINT",
-                        help="the supervisor's control endpoint (a path, ipc:// or tcp://)")
+                        help="the supervisor's control endpoint: a path, ipc://PATH or "
+                             "tcp://HOST:PORT (default: $ZEROINIT_SOCKET, else "
+                             f"{where})")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print JSON only, for scripts")
+                        help="print JSON only on stdout, for scripts (default: text)")
     common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
-                        help="how long to try reaching the supervisor (default 5)")
-    parser = argparse.ArgumentParser(prog="zeroctl", parents=[common],
-                                     description="Control a zeroinit supervisor.")
+                        help="how long to try reaching the supervisor (default: 5)")
+    parser = Parser(prog="zeroctl", parents=[common], epilog=EXIT_HELP,
+                    formatter_class=argparse.RawDescriptionHelpFormatter,
+                    description="Control a zeroinit supervisor; `check` works offline.")
+    parser.add_argument("--version", action=version_action("zeroctl"),
+                        help="print zeroctl's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def command(name: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[common], help=COMMANDS[name],
-                              description=COMMANDS[name])
-
-    command("list")
-    command("status").add_argument("names", nargs="+", metavar="NAME")
-    for name in ("start", "stop", "restart"):
-        p = command(name)
-        if name != "restart":
-            p.add_argument("--no-wait", action="store_true",
-                           help="return once the command is issued")
-        if name != "start":
-            p.add_argument("-f", "--force", action="store_true",
-                           help="also stop the services that hard-depend on it")
-        p.add_argument("names", nargs="+", metavar="NAME")
-    command("release").add_argument("names", nargs="+", metavar="NAME")
-    command("wake").add_argument("names", nargs="+", metavar="NAME")
-    p = command("signal")
-    p.add_argument("signal", metavar="SIGNAL", help="a name (HUP, SIGHUP) or a number")
-    p.add_argument("name", metavar="NAME")
-    p = command("logs")
-    p.add_argument("-f", "--follow", action="store_true", help="keep printing new output")
-    p.add_argument("--clear", action="store_true", help="empty the buffer after printing it")
-    p.add_argument("name", metavar="NAME")
-    command("tree").add_argument("name", nargs="?", metavar="NAME")
-    command("reload").add_argument("name", metavar="NAME")
-    command("events")
-    command("shutdown")
-    p = command("check")
-    p.add_argument("-d", "--services-dir", action="append", dest="dirs", metavar="DIR",
-                   help="a services directory (repeatable; default: the supervisor's default)")
-    p.add_argument("--profile", help="choose NAME.PROFILE variants of cinit services")
-    p.add_argument("names", nargs="*", metavar="NAME")
+    for command in COMMANDS:
+        epilog = f"{command.epilog}\n\n{EXIT_HELP}" if command.epilog else EXIT_HELP
+        p = sub.add_parser(command.name, parents=[common], help=command.summary,
+                           description=command.summary, epilog=epilog,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.arguments(p)
     return parser
 
 
-class Failure(Exception):
-    """Ends the command with a one-sentence message and an exit status."""
-
-    def __init__(self, message: str, status: int = EXIT_FAILED):
-        super().__init__(message)
-        self.status = status
-
-
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    Parser.json_errors = "--json" in argv
     args = build_parser().parse_args(argv)
     args.json = getattr(args, "json", False)
     args.timeout = getattr(args, "timeout", 5.0)
+    args.table = COMMANDS  # for handlers that describe the commands (completion)
+    session = Session(args)
     try:
-        if args.command == "check":
-            return check(args)
-        from broker.client import RemoteError, Unreachable
-        try:
-            return run(args)
-        except Unreachable as exc:
-            raise Failure(str(exc), EXIT_UNREACHABLE) from None
-        except RemoteError as exc:
-            if args.json and "statuses" in exc.details:
-                statuses = exc.details["statuses"]
-                emit_json(statuses[0] if len(statuses) == 1 else statuses, args)
-            raise Failure(exc.message,
-                          EXIT_USAGE if exc.code == "bad-request" else EXIT_FAILED) from None
+        return int(BY_NAME[args.command].handler(args, session) or ExitCode.OK)
     except Failure as exc:
-        print(f"zeroctl: {exc}", file=sys.stderr)
-        return exc.status
+        return _fail(args, exc.code, str(exc), exc.status)
     except KeyboardInterrupt:
-        return EXIT_OK if args.command in ("events", "logs") else 130
+        return ExitCode.OK if args.command in ("events", "logs") else 130
     except BrokenPipeError:
-        return EXIT_OK
+        return ExitCode.OK
     except Exception as exc:  # noqa: BLE001 - users get a sentence, never a traceback
-        print(f"zeroctl: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return _fail(args, E_INTERNAL, f"internal error: {type(exc).__name__}: {exc}",
+                     ExitCode.FAILED)
+    finally:
+        session.close()
 
 
-def run(args: argparse.Namespace) -> int:
-    from broker.client import Client
-    from broker.endpoints import EndpointError, default_control_endpoint
-    try:
-        endpoint = getattr(args, "socket", None) or default_control_endpoint()
-        client = Client(endpoint, timeout=args.timeout)
-    except EndpointError as exc:
-        raise Failure(str(exc), EXIT_USAGE) from None
-    from cli import render
-    with client:
-        command = args.command
-        if command == "list":
-            show(client.call("list"), args, render.table)
-        elif command == "status":
-            result = client.call("status", names=args.names)
-            show(result if len(result) > 1 else result[0], args, render.status_blocks)
-        elif command in ("start", "stop", "restart"):
-            wait = not getattr(args, "no_wait", False)
-            fields: dict[str, Any] = {"names": args.names, "wait": wait}
-            if command != "start":
-                fields["force"] = args.force
-            result = client.call(command, until_done=wait, **fields)
-            show(result if len(result) > 1 else result[0], args,
-                 lambda r: render.outcome(r, command, wait))
-        elif command in ("release", "wake"):
-            result = client.call(command, names=args.names)
-            show(result if len(result) > 1 else result[0], args,
-                 lambda r: render.outcome(r, command, False))
-        elif command == "signal":
-            result = client.call("signal", name=args.name, signal=args.signal)
-            show(result, args, lambda r: f"Sent {r['signal']} to {args.name} (pid {r['pid']}).")
-        elif command == "logs":
-            return logs(client, args)
-        elif command == "tree":
-            show(client.call("tree", name=args.name), args, render.tree)
-        elif command == "reload":
-            show(client.call("reload", name=args.name), args,
-                 lambda r: f"Service '{args.name}' reloaded.")
-        elif command == "events":
-            for message in client.stream("events"):
-                event = {**message["status"], "event": message["event"], "time": message["time"]}
-                if args.json:
-                    emit_json(event, args, compact=True)
-                else:
-                    print(render.event_line(event), flush=True)
-        elif command == "shutdown":
-            if not args.json:
-                print("Shutting down.", flush=True)
-            client.call("shutdown", until_done=True)
-            if args.json:
-                emit_json({"shutdown": True}, args)
-    return EXIT_OK
-
-
-def logs(client, args: argparse.Namespace) -> int:
-    out = sys.stdout.buffer
-    result = client.call("logs", name=args.name, follow=False,
-                         clear=args.clear and not args.follow)
-    if not args.follow:
-        if args.json:
-            emit_json({"name": args.name, "type": result["type"],
-                       "data": result["data"].decode(errors="replace"),
-                       "truncated": result["truncated"]}, args)
-        else:
-            out.write(result["data"])
-            out.flush()
-        return EXIT_OK
-    if result["type"] == "file":
-        write_chunk(out, result["data"], args)
-        return follow_file(result["path"], out, args)
-    # A buffer: the stream starts with its content, then carries new output as it comes.
-    for message in client.stream("logs", name=args.name, follow=True, clear=args.clear):
-        write_chunk(out, message["data"], args)
-    return EXIT_OK
-
-
-def follow_file(path: str, out, args: argparse.Namespace) -> int:
-    """Like tail -f: the daemon writes the file itself, so the file is read where it lies."""
-    import time
-    try:
-        f = open(path, "rb")
-    except OSError as exc:
-        raise Failure(f"cannot follow logfile {path}: {exc.strerror}") from None
-    with f:
-        f.seek(0, os.SEEK_END)
-        while True:
-            data = f.read(65536)
-            if data:
-                write_chunk(out, data, args)
-            else:
-                time.sleep(0.25)  # a client-side poll, as tail -f does without inotify
-
-
-def write_chunk(out, data: bytes, args: argparse.Namespace) -> None:
-    if args.json:
-        emit_json({"name": args.name, "data": data.decode(errors="replace")}, args, compact=True)
-    else:
-        out.write(data)
-        out.flush()
-
-
-def check(args: argparse.Namespace) -> int:
-    from actors.loader.walk import ServiceLoader
-    from broker.endpoints import default_services_dirs
-    dirs = args.dirs or default_services_dirs()
-    loader = ServiceLoader(dirs, dict(os.environ), args.profile)
-    specs, problems = loader.check(args.names or None)
-    errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
-    if args.json:
-        emit_json({"services": [spec.name for spec in specs],
-                   "errors": [str(p) for p in errors],
-                   "warnings": [str(p) for p in problems if p not in errors]}, args)
-    else:
-        for problem in problems:
-            prefix = "" if problem in errors else "warning: "
-            print(f"{prefix}{problem}", file=sys.stderr if problem in errors else sys.stdout)
-        if not errors:
-            warned = len(problems)
-            print(f"{len(specs)} service{'s' if len(specs) != 1 else ''} checked: no errors"
-                  + (f", {warned} warning{'s' if warned != 1 else ''}" if warned else "") + ".")
-    return EXIT_FAILED if errors else EXIT_OK
-
-
-def show(result: Any, args: argparse.Namespace, human) -> None:
-    if args.json:
-        emit_json(result, args)
-    else:
-        text = human(result)
-        if text:
-            print(text, flush=True)
-
-
-def emit_json(value: Any, args: argparse.Namespace, compact: bool = False) -> None:
-    import json
-    print(json.dumps(value, separators=(",", ":") if compact else None,
-                     indent=None if compact else 2), flush=True)
+def _fail(args: argparse.Namespace, code: str, message: str, status: ExitCode) -> int:
+    if args.json and not getattr(args, "json_written", False):
+        emit_error(code, message)
+    print(f"zeroctl: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -26,25 +26,52 @@ def octal(text: str) -> int:
     return mode
 
 
+HELP = """the container form:
+  zeroinit [options] [SERVICE...] -- CMD [ARG...]
+  runs CMD as the service `main` (restart = no) once the named services (default: boot,
+  or init in a cinit tree) have started; when it ends, everything stops and zeroinit exits
+  with its status.
+
+exit status:
+  0    every service stopped and nothing is active any more, or `zeroctl shutdown`,
+       SIGTERM or SIGINT
+  1    no service could be started, or main's dependencies failed (main never ran)
+  2    bad usage (unknown option, bad endpoint)
+  N    with -- CMD: main's exit status, or 128+N if signal N killed it"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from broker.endpoints import default_control_endpoint, default_services_dirs
+    try:
+        where = default_control_endpoint()
+    except ValueError:
+        where = "(ZEROINIT_SOCKET is not a usable endpoint)"
     parser = argparse.ArgumentParser(
-        prog="zeroinit",
+        prog="zeroinit", usage="%(prog)s [options] [SERVICE...] [-- CMD [ARG...]]",
+        epilog=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A service supervisor: dinit's dependency semantics, one watcher actor "
                     "per service, driven by zeroctl over ZeroMQ.")
     parser.add_argument("services", nargs="*", metavar="SERVICE",
                         help="services to start (default: boot)")
     parser.add_argument("-d", "--services-dir", action="append", dest="dirs", metavar="DIR",
-                        help="a services directory, searched in order (repeatable)")
+                        help="a services directory, searched in order (repeatable; default: "
+                             f"{' '.join(default_services_dirs())})")
     parser.add_argument("-s", "--socket", metavar="ENDPOINT",
-                        help="the control endpoint: a path (ipc) or ipc://, tcp://")
+                        help="the control endpoint: a path (ipc) or ipc://PATH (default: "
+                             f"$ZEROINIT_SOCKET, else {where})")
     parser.add_argument("--socket-mode", type=octal, default=0o600, metavar="MODE",
-                        help="permissions of an ipc control socket (default 600)")
+                        help="permissions of an ipc control socket (default: 600)")
     parser.add_argument("--ready-fd", type=int, metavar="N",
-                        help="write a byte to fd N once the control endpoint accepts commands")
+                        help="write a byte to fd N once the control endpoint accepts commands "
+                             "(default: none)")
     parser.add_argument("-q", "--quiet", action="store_true",
-                        help="print only failures on the console")
+                        help="print only failures on the console (default: every change)")
     parser.add_argument("--profile", metavar="PROFILE",
-                        help="use NAME.PROFILE variants of cinit-style services")
+                        help="use NAME.PROFILE variants of cinit-style services "
+                             "(default: none)")
+    from cli.version import version_action
+    parser.add_argument("--version", action=version_action("zeroinit"),
+                        help="print zeroinit's version and exit")
     return parser
 
 

@@ -4,6 +4,7 @@ if any, else a one-line summary and exit 0."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 from tests.supervisor import ZEROCTL
@@ -57,3 +58,32 @@ def test_missing_dependency_and_cycle(tmp_path):
     assert "a -> b -> a" in result.stderr or "b -> a -> b" in result.stderr
     assert any(line.startswith(f"{tmp_path}/c:2: depends-on: ") and "nowhere" in line
                for line in result.stderr.splitlines())
+
+
+def test_missing_or_empty_directory_is_an_error(tmp_path):
+    # Checking nothing is not a success: a missing or empty directory is exit 1, one sentence.
+    missing = check("-d", str(tmp_path / "nope"))
+    assert missing.returncode == 1
+    assert missing.stderr == f"zeroctl: services directory {tmp_path}/nope does not exist\n"
+    empty = check("-d", str(tmp_path))
+    assert empty.returncode == 1
+    assert empty.stderr == f"zeroctl: no service description in {tmp_path}\n"
+    default = subprocess.run([*ZEROCTL, "check"], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")})
+    assert default.returncode == 1 and "does not exist; name one with -d DIR" in default.stderr
+
+
+def test_noise_free_problems_all_on_stderr(tmp_path):
+    # A bad type is one error (no warning about settings it "ignores"); a misspelt setting
+    # is suggested; warnings go to stderr like errors, the summary to stdout.
+    (tmp_path / "a").write_text("type = daemon\ncommand = sleep 1\n")
+    (tmp_path / "b").write_text("type = process\ncommand = sleep 1\ndepend-on = a\n")
+    (tmp_path / "c").write_text("command = sleep 1\n")
+    result = check("-d", str(tmp_path))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert [line for line in lines if line.startswith(f"{tmp_path}/a:")] == [
+        f"{tmp_path}/a:1: type: expected process, scripted or internal, got 'daemon'"]
+    assert f"{tmp_path}/b:3: unknown setting 'depend-on'; did you mean depends-on?" in lines
+    assert any(line.startswith(f"warning: {tmp_path}/c:1:") for line in lines)
+    assert result.stdout == "1 service checked: 2 errors, 1 warning.\n"  # c; a and b failed

@@ -107,9 +107,11 @@ def test_stop_order_is_reverse_dependency_order(sup):
     for name, dep in (("db", None), ("api", "db"), ("app", "api")):
         script = sup.script(f"{name}.sh", f"""
             trap 'echo {name} >> {order}; kill $!; exit 0' TERM
+            echo ready >&3
             sleep 1000 & wait
         """)
-        sup.write(name, f"type = process\ncommand = {script}\n"
+        # Started once the trap is set (a SIGTERM before it would kill the shell unheard).
+        sup.write(name, f"type = process\ncommand = {script}\nready-notification = pipefd:3\n"
                         + (f"depends-on = {dep}\n" if dep else ""))
     sup.start("app")
     sup.wait_state("app", "started")

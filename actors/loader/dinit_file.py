@@ -91,7 +91,7 @@ class _Draft:
     def apply(self, s: Setting) -> None:
         definition = S.lookup(s.name)
         if definition is None:
-            return self.error(s, None, f"unknown setting '{s.name}'")
+            return self.error(s, None, f"unknown setting '{s.name}'{S.suggestion(s.name)}")
         if definition.kind is Kind.UNSUPPORTED:
             note = f"; {definition.note}" if definition.note else ""
             return self.error(s, None, f"setting '{s.name}' is not supported by zeroinit{note}")
@@ -248,6 +248,8 @@ class _Draft:
             self.error(at, at.name, "log-type 'file' needs a 'logfile'")
 
     def _lint(self, kind: ServiceType) -> None:
+        if "type" in self.failed:
+            return  # the type is a guess: what would not apply to it is no news
         article = "an" if kind is ServiceType.INTERNAL else "a"
         for name, at in self.first.items():
             if kind not in S.SETTINGS[name].applies_to:

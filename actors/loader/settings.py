@@ -185,6 +185,14 @@ def default(name: str) -> Any:
     return definition.default
 
 
+def suggestion(name: str) -> str:
+    """", did you mean depends-on?" for a misspelt setting name, else ""."""
+    import difflib
+    known = [n for n, d in SETTINGS.items() if d.kind is not Kind.IGNORED]
+    close = difflib.get_close_matches(name.replace("_", "-").lower(), known, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def lookup(name: str) -> SettingDef | None:
     """The definition of a setting as written (aliases resolved), or None if unknown."""
     return SETTINGS.get(ALIASES.get(name, name))

@@ -75,6 +75,7 @@ class ControlServer:
         self.log_requests: dict[int, tuple[Envelope, int, str]] = {}
         self._next_log_request = 0
         self.shutdown_waiters: list[tuple[Envelope, int]] = []
+        self.started = time.time()  # tells this root from the one it re-executed from
         self.handlers: dict[str, Handler] = {
             "hello": self.hello, "list": self.list_all, "status": self.status,
             "start": self.start, "stop": self.stop, "restart": self.restart,
@@ -151,7 +152,7 @@ class ControlServer:
 
     def hello(self, envelope: Envelope, request: dict) -> Any:
         return {"server": "zeroinit", "version": protocol.PROTOCOL_VERSION,
-                "pid": os.getpid(), "node": socket.gethostname()}
+                "pid": os.getpid(), "node": socket.gethostname(), "started": self.started}
 
     def list_all(self, envelope: Envelope, request: dict) -> Any:
         return [self.services.status(name) for name in self.engine.names()]
@@ -340,7 +341,7 @@ class ControlServer:
     def reexec(self, envelope: Envelope, request: dict) -> Any:
         self._refuse_while_shutting_down("re-execute")
         self.ports.reexec()  # after this reply has gone out; the client waits for the new root
-        return {"pid": os.getpid()}
+        return {"pid": os.getpid(), "started": self.started}
 
     # --- what happens meanwhile ---------------------------------------------------------------
 

@@ -39,7 +39,7 @@ from actors.root.watcher_table import WatcherTable
 from actors.root.zygote_client import ZygoteClient
 from actors.supervise.subreaper import become_subreaper
 from broker import endpoints
-from broker.listen import remove_socket_file
+from broker.listen import close_router
 
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -298,6 +298,9 @@ class Root:
             self.engine.start(effect.target, self.now())
 
     def _on_idle(self, effect: Idle) -> None:
+        # Say why the supervisor is about to end, unless a shutdown or main's end said it.
+        if not self.ending.idle and not self.engine.shutting_down and not self.main_ended:
+            self.console.info("nothing is active any more: exiting")
         self.ending.idle = True
 
     def _on_main(self, effect: Notify) -> None:
@@ -393,10 +396,10 @@ class Root:
             succession.close(clean and self.owns_files)
         # Final replies to clients may take a moment to go out; the watchers are gone, and
         # what was queued for them can go with them.
-        for name, linger in (("control_sock", 1000), ("actor_sock", 0)):
-            sock = getattr(self, name, None)
-            if sock is not None:
-                sock.close(linger=linger)
+        for name, where, linger in (("control_sock", "control_endpoint", 1000),
+                                    ("actor_sock", "actor_endpoint", 0)):
+            if getattr(self, name, None) is not None:
+                close_router(getattr(self, name), getattr(self, where), linger)
         ctx = getattr(self, "ctx", None)
         if ctx is not None:
             ctx.term()
@@ -404,6 +407,3 @@ class Root:
         if zygote is not None:
             zygote.close()
             startup.wait_for(zygote.pid, 2.0)
-        if self.owns_files:
-            remove_socket_file(self.control_endpoint)
-            remove_socket_file(self.actor_endpoint)

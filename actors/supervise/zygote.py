@@ -32,6 +32,8 @@ def serve(sock: socket.socket) -> int:
     os.setsid()  # away from the terminal: Ctrl-C is for the root to handle, in order
     signal.signal(signal.SIGINT, lambda *_: None)  # not SIG_IGN: that would outlive exec
     import actors.supervise.watcher  # noqa: F401 - imported here once, shared by every watcher
+    from actors.supervise.title import set_title
+    set_title("zeroinit: zygote")
     wake_r, wake_w = socket.socketpair()
     wake_r.setblocking(False)
     wake_w.setblocking(False)
@@ -88,6 +90,8 @@ def _become_watcher(sock: socket.socket, wake_r: socket.socket, wake_w: socket.s
         for s in (sock, wake_r, wake_w):
             s.close()
         from actors.supervise import watcher
+        from actors.supervise.title import set_title
+        set_title(f"zeroinit: watch {request['service']}")
         first = tuple(request["first"]) if request["first"] else None
         code = watcher.main(request["service"], request["endpoint"], request["password"],
                             request["log"], request["seed"], first)
