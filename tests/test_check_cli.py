@@ -57,3 +57,16 @@ def test_missing_dependency_and_cycle(tmp_path):
     assert "a -> b -> a" in result.stderr or "b -> a -> b" in result.stderr
     assert any(line.startswith(f"{tmp_path}/c:2: depends-on: ") and "nowhere" in line
                for line in result.stderr.splitlines())
+
+
+def test_bad_log_rotation_values_with_file_and_line(tmp_path):
+    # `logfile-max-size = lots` and a bad `logfile-keep` are reported like any other value.
+    (tmp_path / "web").write_text("type = process\ncommand = x\nlogfile = /tmp/web.log\n"
+                                  "logfile-max-size = lots\nlogfile-keep = -2\n")
+    result = check("-d", str(tmp_path))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert f"{tmp_path}/web:4: logfile-max-size: expected a size in bytes, 1 or more, with " \
+           f"an optional K, M or G, got 'lots'" in lines
+    assert f"{tmp_path}/web:5: logfile-keep: expected a whole number, 0 or more, got '-2'" \
+        in lines
