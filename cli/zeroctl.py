@@ -197,22 +197,58 @@ def logs(client, args: argparse.Namespace) -> int:
 
 
 def follow_file(path: str, out, args: argparse.Namespace) -> int:
-    """Like tail -f: the daemon writes the file itself, so the file is read where it lies."""
+    """Like tail -F: the file is read where it lies, and when it is rotated (renamed to
+    path.1, a new file in its place) reading goes on through each newer file in turn, so
+    nothing written between two looks is skipped, however many rotations there were."""
     import time
     try:
         f = open(path, "rb")
     except OSError as exc:
         raise Failure(f"cannot follow logfile {path}: {exc.strerror}") from None
-    with f:
-        f.seek(0, os.SEEK_END)
+    f.seek(0, os.SEEK_END)
+    try:
         while True:
             data = f.read(65536)
             if data:
                 write_chunk(out, data, args)
-            else:
+                continue
+            successor = _successor(path, f)
+            if successor is None:
                 time.sleep(0.25)  # a client-side poll, as tail -f does without inotify
+                continue
+            # Nothing more goes to a file once it is rotated: read it to its end.
+            while data := f.read(65536):
+                write_chunk(out, data, args)
+            f.close()
+            f = successor
+    finally:
+        f.close()
 
 
+def _successor(path: str, current) -> Any:
+    """The file written after `current`, opened, once `current` has been rotated away:
+    path.(N-1) if `current` is path.N now; path itself if it is not found; else None."""
+    from actors.supervise.rotating_log import rotated_path
+
+    def same(name: str) -> bool:
+        now, was = os.stat(name), os.fstat(current.fileno())
+        return (now.st_dev, now.st_ino) == (was.st_dev, was.st_ino)
+
+    try:
+        if same(path):
+            return None
+    except OSError:
+        return None  # between the rename and the new file: look again later
+    index, newer = 1, path
+    try:
+        while not same(rotated_path(path, index)):
+            newer, index = rotated_path(path, index), index + 1
+    except OSError:
+        newer = path  # not among the rotated files (it fell off the end): the newest
+    try:
+        return open(newer, "rb")
+    except OSError:
+        return None
 def write_chunk(out, data: bytes, args: argparse.Namespace) -> None:
     if args.json:
         emit_json({"name": args.name, "data": data.decode(errors="replace")}, args, compact=True)

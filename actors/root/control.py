@@ -25,6 +25,7 @@ from actors.loader.spec import LogType, is_valid_service_name
 from actors.root.console import Console
 from actors.root.services import Services
 from actors.root.waiting import Envelope, Stream, Streams, Waiter
+from actors.supervise.rotating_log import read_tail
 from actors.signames import normalise as normalise_signal
 from broker import protocol
 
@@ -236,7 +237,8 @@ class ControlServer:
         name = self._service(request["name"])
         spec = self.engine.spec(name)
         if spec.log_type is LogType.FILE:
-            return {"type": "file", "path": spec.logfile, **_tail(spec.logfile)}
+            keep = spec.logfile_keep if spec.logfile_max_size else 0
+            return {"type": "file", "path": spec.logfile, **_tail(spec.logfile, keep)}
         if spec.log_type is not LogType.BUFFER:
             raise CommandError(protocol.E_REFUSED,
                                f"{name} does not keep its output (log-type = "
@@ -383,15 +385,10 @@ class ControlServer:
 _LATER = object()  # a handler's "the reply comes later"
 
 
-def _tail(path: str | None) -> dict[str, Any]:
+def _tail(path: str, keep: int) -> dict[str, Any]:
+    """The logfile's tail, read on from its rotated files (`keep` of them) where it is short."""
     try:
-        with open(path, "rb") as f:
-            size = f.seek(0, os.SEEK_END)
-            f.seek(max(0, size - LOG_FILE_TAIL))
-            data = f.read()
+        data, truncated = read_tail(path, keep, LOG_FILE_TAIL)
     except OSError as exc:
         raise CommandError(protocol.E_REFUSED, f"cannot read logfile {path}: {exc.strerror}")
-    truncated = size > LOG_FILE_TAIL
-    if truncated and b"\n" in data:
-        data = data[data.index(b"\n") + 1:]
     return {"data": data, "truncated": truncated}
