@@ -7,7 +7,6 @@ A refusal or failure is raised as a `Failure` by the session; nothing here print
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -193,20 +192,14 @@ def last_lines(data: bytes, count: int | None) -> bytes:
 
 
 def _follow_file(session: Session, path: str, out) -> ExitCode:
-    """Like tail -f: the daemon writes the file itself, so the file is read where it lies."""
-    import time
+    """Like tail -F: the daemon (or its watcher, when it rotates) writes the file itself, so
+    the file is read where it lies, through its rotations (cli/follow_file.py)."""
+    from cli.follow_file import follow
     try:
-        f = open(path, "rb")
+        follow(path, lambda data: _write_chunk(session, out, data))
     except OSError as exc:
         raise Failure(f"cannot follow logfile {path}: {exc.strerror}") from None
-    with f:
-        f.seek(0, os.SEEK_END)
-        while True:
-            data = f.read(65536)
-            if data:
-                _write_chunk(session, out, data)
-            else:
-                time.sleep(0.25)  # a client-side poll, as tail -f does without inotify
+    return ExitCode.OK
 
 
 def _write_chunk(session: Session, out, data: bytes) -> None:

@@ -87,3 +87,16 @@ def test_noise_free_problems_all_on_stderr(tmp_path):
     assert f"{tmp_path}/b:3: unknown setting 'depend-on'; did you mean depends-on?" in lines
     assert any(line.startswith(f"warning: {tmp_path}/c:1:") for line in lines)
     assert result.stdout == "1 service checked: 2 errors, 1 warning.\n"  # c; a and b failed
+
+
+def test_bad_log_rotation_values_with_file_and_line(tmp_path):
+    # `logfile-max-size = lots` and a bad `logfile-keep` are reported like any other value.
+    (tmp_path / "web").write_text("type = process\ncommand = x\nlogfile = /tmp/web.log\n"
+                                  "logfile-max-size = lots\nlogfile-keep = -2\n")
+    result = check("-d", str(tmp_path))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert f"{tmp_path}/web:4: logfile-max-size: expected a size in bytes, 1 or more, with " \
+           f"an optional K, M or G, got 'lots'" in lines
+    assert f"{tmp_path}/web:5: logfile-keep: expected a whole number, 0 or more, got '-2'" \
+        in lines

@@ -541,3 +541,36 @@ def test_available_lists_files_and_directories(tmp_path):
     other = services(tmp_path / "other", extra="", web="")
     loader = ServiceLoader([str(sd), str(other)], {})
     assert loader.available() == ["boot", "extra", "group", "net", "web"]
+
+
+# --- log rotation (zeroinit's addition) -------------------------------------------------------
+
+
+def test_log_rotation_is_off_by_default_and_keeps_five(tmp_path):
+    # No logfile-max-size: never rotated; logfile-keep defaults to 5 (the contract).
+    sd = services(tmp_path / "sd", web="type = process\ncommand = x\nlogfile = /l\n")
+    spec = one(sd, "web")
+    assert (spec.logfile_max_size, spec.logfile_keep) == (None, 5)
+
+
+@pytest.mark.parametrize("written, size", [
+    ("512", 512), ("10K", 10 * 1024), ("10k", 10 * 1024), ("3M", 3 << 20), ("2G", 2 << 30),
+    ("50MB", 50 << 20), ("1", 1),
+])
+def test_logfile_max_size_takes_binary_suffixes(tmp_path, written, size):
+    # Bytes, or K, M, G in 1024s (supervisord's "50MB" means the same).
+    sd = services(tmp_path / "sd", web=f"type = process\ncommand = x\nlogfile = /l\n"
+                                       f"logfile-max-size = {written}\nlogfile-keep = 0\n")
+    spec = one(sd, "web")
+    assert (spec.logfile_max_size, spec.logfile_keep) == (size, 0)
+
+
+def test_log_rotation_settings_reach_the_launch_description(tmp_path):
+    # The root's spawn order carries them to the watcher, which does the rotating.
+    from actors.engine.model import Role
+    from actors.root.launch import launch_for
+
+    sd = services(tmp_path / "sd", web="type = process\ncommand = x\nlogfile = /l\n"
+                                       "logfile-max-size = 1M\nlogfile-keep = 9\n")
+    log = launch_for(one(sd, "web"), Role.START)["log"]
+    assert (log["type"], log["file"], log["max_size"], log["keep"]) == ("file", "/l", 1 << 20, 9)

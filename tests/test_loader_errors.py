@@ -545,3 +545,45 @@ def test_any_input_gives_specs_or_load_errors(tmp_path, lines, noise):
                                          for e in caught.errors)
         else:
             assert specs[0].name == name
+
+
+# --- log rotation (zeroinit's addition) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-1", "1.5M", "10T", "K", "10 K", "9" * 20])
+def test_bad_logfile_max_size(tmp_path, value):
+    # Not a size of 1 byte or more: an error on its line, naming the value.
+    sd = services(tmp_path / "sd", web=f"type = process\ncommand = x\nlogfile = /l\n"
+                                       f"logfile-max-size = {value}\n")
+    assert errors(sd, "web") == [(f"{sd}/web", 4, "logfile-max-size",
+                                  "expected a size in bytes, 1 or more, with an optional K, M "
+                                  f"or G, got '{value}'")]
+
+
+def test_bad_logfile_keep(tmp_path):
+    # logfile-keep is a whole number, 0 or more.
+    sd = services(tmp_path / "sd", web="type = process\ncommand = x\nlogfile = /l\n"
+                                       "logfile-max-size = 1M\nlogfile-keep = many\n")
+    assert errors(sd, "web") == [(f"{sd}/web", 5, "logfile-keep",
+                                  "expected a whole number, 0 or more, got 'many'")]
+
+
+def test_log_rotation_settings_that_have_no_effect_are_warnings(tmp_path):
+    # A max size without a logfile to rotate, a keep without a max size, either on an
+    # internal service: each ignored, with a warning on its line.
+    sd = services(tmp_path / "sd", buffered="""
+        type = process
+        command = x
+        log-type = buffer
+        logfile-max-size = 1M
+    """, unrotated="""
+        type = process
+        command = x
+        logfile = /l
+        logfile-keep = 3
+    """, group="logfile-max-size = 1M\n")
+    assert warnings(sd, ["buffered", "unrotated", "group"]) == [
+        (f"{sd}/buffered", 4, "logfile-max-size", "ignored: log-type is 'buffer', not 'file'"),
+        (f"{sd}/unrotated", 4, "logfile-keep", "ignored without logfile-max-size"),
+        (f"{sd}/group", 1, "logfile-max-size", "ignored for an internal service"),
+    ]

@@ -246,6 +246,15 @@ class _Draft:
                 ServiceType.INTERNAL:
             at = self.set_at["log_type"]
             self.error(at, at.name, "log-type 'file' needs a 'logfile'")
+        if kind is ServiceType.INTERNAL:
+            return  # _lint says that every log setting is ignored
+        rotates = "logfile_max_size" in self.set_at
+        if rotates and log_type is not LogType.FILE:
+            at = self.set_at["logfile_max_size"]
+            self.warn(at, at.name, f"ignored: log-type is '{log_type.value}', not 'file'")
+        elif "logfile_keep" in self.set_at and not rotates:
+            at = self.set_at["logfile_keep"]
+            self.warn(at, at.name, "ignored without logfile-max-size")
 
     def _lint(self, kind: ServiceType) -> None:
         if "type" in self.failed:

@@ -50,6 +50,7 @@ class Value(enum.Enum):
     NICE = "nice"                # -20..19 (clamped, with a warning)
     OOM_SCORE_ADJ = "oom-score-adj"  # -1000..1000
     MODE = "mode"                # octal file permissions
+    SIZE = "size"                # bytes, 1 or more, with an optional K, M or G (1024s)
     SIGNAL = "signal"            # a signal name or number, or `none`
     LOG_TYPE = "log-type"        # file | buffer | none | inherit
     READY = "ready"              # pipefd:N | pipevar:NAME
@@ -135,6 +136,10 @@ def _defs() -> list[SettingDef]:
                    relative_to="description", applies_to=proc),
         # dinit-service(5): logfile-permissions defaults to 600.
         SettingDef("logfile-permissions", v, Value.MODE, "logfile_mode", 0o600, applies_to=proc),
+        # zeroinit's additions: rotate the logfile past this size (none: never), keeping this
+        # many old files (logfile.1 .. logfile.N; the contract's default is 5).
+        SettingDef("logfile-max-size", v, Value.SIZE, "logfile_max_size", None, applies_to=proc),
+        SettingDef("logfile-keep", v, Value.COUNT, "logfile_keep", 5, applies_to=proc),
         SettingDef("log-type", v, Value.LOG_TYPE, "log_type", LogType.NONE, applies_to=proc),
         # dinit load-service.h: log_buffer_max defaults to 4096.
         SettingDef("log-buffer-size", v, Value.COUNT, "log_buffer_size", 4096, applies_to=proc),

@@ -53,6 +53,8 @@ class ServiceSpec:
 
     logfile: str | None = None
     logfile_mode: int = default("logfile-permissions")
+    logfile_max_size: int | None = default("logfile-max-size")  # bytes; None: never rotated
+    logfile_keep: int = default("logfile-keep")  # rotated files kept: logfile.1 .. logfile.N
     log_type: LogType = default("log-type")
     log_buffer_size: int = default("log-buffer-size")
     ready_notification: ReadyNotification | None = None

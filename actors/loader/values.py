@@ -112,6 +112,20 @@ def parse_mode(value: str) -> int:
     return int(value, 8)
 
 
+_SIZE = re.compile(r"(\d{1,19})([KMG]?)B?", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def parse_size(value: str) -> int:
+    # Binary multiples, as supervisord's logfile_maxbytes (whose "50MB" is taken too).
+    match = _SIZE.fullmatch(value)
+    size = int(match[1]) * _SIZE_UNITS[match[2].upper()] if match else 0
+    if not 1 <= size <= 1 << 62:
+        raise BadValue(f"expected a size in bytes, 1 or more, with an optional K, M or G, "
+                       f"got '{value}'")
+    return size
+
+
 def parse_signal(value: str) -> str | None:
     if value in ("none", "NONE"):
         return None
@@ -216,7 +230,8 @@ _PARSERS: dict[Value, Callable[[str], Any]] = {
     Value.TYPE: parse_type, Value.RESTART: parse_restart, Value.BOOL: parse_bool,
     Value.SECONDS: parse_seconds, Value.COUNT: parse_count, Value.INSTANCES: parse_instances,
     Value.NICE: parse_nice, Value.OOM_SCORE_ADJ: parse_oom_score_adj, Value.MODE: parse_mode,
-    Value.SIGNAL: parse_signal, Value.LOG_TYPE: parse_log_type, Value.READY: parse_ready,
+    Value.SIZE: parse_size, Value.SIGNAL: parse_signal, Value.LOG_TYPE: parse_log_type,
+    Value.READY: parse_ready,
     Value.RUN_AS: parse_run_as, Value.SERVICE_NAME: parse_service_name, Value.PATH: parse_path,
     Value.OPTION: parse_option, Value.LOAD_OPTION: parse_load_option,
 }

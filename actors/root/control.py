@@ -238,7 +238,9 @@ class ControlServer:
         spec = self.engine.spec(name)
         if spec.log_type is LogType.FILE:
             try:
-                return {"type": "file", "path": spec.logfile, **tail_of_logfile(spec.logfile)}
+                keep = spec.logfile_keep if spec.logfile_max_size else 0
+                return {"type": "file", "path": spec.logfile,
+                        **tail_of_logfile(spec.logfile, keep)}
             except LogfileError as exc:
                 raise CommandError(protocol.E_REFUSED, str(exc)) from None
         if spec.log_type is not LogType.BUFFER:

@@ -28,7 +28,8 @@ def launch_for(spec: ServiceSpec, role: Role) -> dict[str, Any]:
             "groups": list(spec.run_as.groups), "name": spec.run_as.name,
         },
         "log": {"type": spec.log_type.value, "file": spec.logfile,
-                "mode": spec.logfile_mode, "size": spec.log_buffer_size},
+                "mode": spec.logfile_mode, "size": spec.log_buffer_size,
+                "max_size": spec.logfile_max_size, "keep": spec.logfile_keep},
         "ready": None if not uses_readiness else {
             "kind": ready.kind.value, "fd": ready.fd, "var": ready.var,
         },

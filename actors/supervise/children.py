@@ -1,5 +1,5 @@
-"""A watcher's processes: start one of its service's commands, keep its output, read its
-readiness pipe, signal it, and collect its exit.
+"""A watcher's processes: start one of its service's commands, send its output where its
+log settings say (`output.py`), read its readiness pipe, signal it, and collect its exit.
 
 This is plain process work (no messaging): `watcher.py` drives it and reports what happens.
 Each command runs in a new session, so it leads its own process group and a stop can signal
@@ -20,9 +20,9 @@ import signal
 from typing import Any
 
 from actors.signames import signal_name, signal_number
+from actors.supervise.output import DEVNULL, ServiceOutput
 
 RESERVED_FDS = range(3, 10)  # placeholders, so `pipefd:N` can be given N in 3..9 cheaply
-DEVNULL = "devnull"  # a command's stdin or output goes to /dev/null
 
 
 class SpawnError(Exception):
@@ -42,29 +42,6 @@ def reserve_low_fds() -> None:
             os.dup2(devnull, fd, inheritable=False)
     if devnull not in RESERVED_FDS:
         os.close(devnull)
-
-
-class OutputBuffer:
-    """The last `size` bytes of a service's output (a ring: old output makes way for new)."""
-
-    def __init__(self, size: int, seed: bytes = b""):
-        self.size = max(0, size)
-        self._data = bytearray(seed[-self.size:] if self.size else b"")
-        self.truncated = len(seed) > self.size
-
-    def append(self, data: bytes) -> None:
-        self._data += data
-        excess = len(self._data) - self.size
-        if excess > 0:
-            del self._data[:excess]
-            self.truncated = True
-
-    def snapshot(self) -> bytes:
-        return bytes(self._data)
-
-    def clear(self) -> None:
-        self._data.clear()
-        self.truncated = False
 
 
 class Child:
@@ -97,10 +74,7 @@ class ServiceProcesses:
 
     def __init__(self, log: dict[str, Any], seed: bytes = b""):
         self.children: dict[str, Child] = {}
-        # The root always sends the size (the spec's log-buffer-size): no default here.
-        self.output = OutputBuffer(log["size"] if log.get("type") == "buffer" else 0, seed)
-        self.out_fd: int | None = None     # read end of the output pipe (log-type buffer)
-        self._out_write: int | None = None  # its write end, kept for the next launch
+        self.out = ServiceOutput(log, seed)
         self.ready_fd: int | None = None   # read end of the readiness pipe
         self.ready_seen = False
         self.last_exit: Exit | None = None
@@ -153,23 +127,10 @@ class ServiceProcesses:
     def _stdio(self, launch: dict[str, Any]) -> tuple[Any, Any, list[int]]:
         """stdin and stdout/stderr for the command, and fds to close once it runs."""
         log = launch.get("log") or {}
-        kind = log.get("type", "none")
-        if kind == "inherit":
-            return None, None, []
-        if kind == "file":
-            path = log["file"]
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                             log.get("mode", 0o600))
-            except OSError as exc:
-                raise SpawnError(f"cannot open logfile {path}: {exc.strerror}") from None
-            return DEVNULL, fd, [fd]
-        if kind == "buffer":
-            if self._out_write is None:
-                self.out_fd, self._out_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-                os.set_blocking(self._out_write, True)
-            return DEVNULL, self._out_write, []
-        return DEVNULL, DEVNULL, []
+        try:
+            return self.out.targets(log)
+        except OSError as exc:
+            raise SpawnError(f"cannot open logfile {log['file']}: {exc.strerror}") from None
 
     def _ready_pipe(self, ready: dict[str, Any], env: dict[str, str], pass_fds: list[int],
                     to_close: list[int]):
@@ -223,14 +184,6 @@ class ServiceProcesses:
 
     # --- output and readiness -----------------------------------------------------------------
 
-    def read_output(self) -> bytes:
-        try:
-            data = os.read(self.out_fd, 65536)
-        except BlockingIOError:
-            return b""
-        self.output.append(data)
-        return data
-
     def read_ready(self) -> str | None:
         """"ready" on the first data; "closed" if the pipe closed before any; else None."""
         try:
@@ -279,13 +232,14 @@ class ServiceProcesses:
             child.popen.returncode = info.si_status if exit.code is not None else -info.si_status
         if role == "start":
             self.last_exit = exit
+            self.out.command_ended()
             if self.ready_fd is not None and not self.ready_seen:
                 self._close_ready()  # the exit says it all
         return exit
 
     def fds(self) -> list[int]:
         fds = [child.pidfd for child in self.children.values()]
-        for fd in (self.out_fd, self.ready_fd):
+        for fd in (self.out.fd, self.ready_fd):
             if fd is not None:
                 fds.append(fd)
         return fds

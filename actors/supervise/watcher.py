@@ -168,10 +168,10 @@ class Watcher:
         elif kind == "kill":
             self.procs.kill()
         elif kind == "logs":
-            data = self.procs.output.snapshot()
-            truncated = self.procs.output.truncated
+            data = self.procs.out.buffer.snapshot()
+            truncated = self.procs.out.buffer.truncated
             if order["clear"]:
-                self.procs.output.clear()
+                self.procs.out.buffer.clear()
             self.report("logs", request=order["request"], data=data, truncated=truncated)
         elif kind == "follow":
             self.follow = order["on"]
@@ -239,8 +239,8 @@ class Watcher:
             self.on_exits(self.procs.reap())
         elif any(fd == child.pidfd for child in self.procs.children.values()):
             self.on_exits(self.procs.reap())
-        elif fd == self.procs.out_fd:
-            data = self.procs.read_output()
+        elif fd == self.procs.out.fd:
+            data = self.procs.out.read()
             if data and self.follow:
                 self.report("output", data=data)
         elif fd == self.procs.ready_fd:
@@ -272,10 +272,9 @@ class Watcher:
                 self.ready_eof_at = self.clock() + READY_EOF_GRACE
 
     def retire(self) -> int:
-        if self.procs.out_fd is not None:
-            while self.procs.read_output():
-                pass
-        self.report("retired", log=self.procs.output.snapshot())
+        self.procs.out.drain()
+        self.procs.out.close_logfile()
+        self.report("retired", log=self.procs.out.buffer.snapshot())
         if self.root is not None:
             self.root.close(LINGER)
         return 0
