@@ -59,6 +59,7 @@ class Value(enum.Enum):
     OPTION = "option"            # one word of `options`
     LOAD_OPTION = "load-option"  # one word of `load-options`
     RLIMIT = "rlimit"            # SOFT:HARD
+    SIZE = "size"                # bytes, with an optional K, M or G suffix (powers of 1024)
 
 
 class Subst(enum.Enum):
@@ -136,6 +137,10 @@ def _defs() -> list[SettingDef]:
         # dinit-service(5): logfile-permissions defaults to 600.
         SettingDef("logfile-permissions", v, Value.MODE, "logfile_mode", 0o600, applies_to=proc),
         SettingDef("log-type", v, Value.LOG_TYPE, "log_type", LogType.NONE, applies_to=proc),
+        # zeroinit's addition: rotation past a size (default none), keeping 5 old files.
+        SettingDef("logfile-max-size", v, Value.SIZE, "logfile_max_size", None,
+                   applies_to=proc),
+        SettingDef("logfile-keep", v, Value.COUNT, "logfile_keep", 5, applies_to=proc),
         # dinit load-service.h: log_buffer_max defaults to 4096.
         SettingDef("log-buffer-size", v, Value.COUNT, "log_buffer_size", 4096, applies_to=proc),
         SettingDef("ready-notification", v, Value.READY, "ready_notification", None,

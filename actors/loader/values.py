@@ -102,6 +102,17 @@ def parse_nice(value: str) -> int | Warned:
                                                             f"{clamped}")
 
 
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+
+
+def parse_size(value: str) -> int:
+    """`50M` -> 52428800: bytes, with an optional K, M or G suffix (powers of 1024)."""
+    match = re.fullmatch(r"(\d{1,15})([KMG]?)", value)
+    if not match or int(match.group(1)) == 0:
+        raise BadValue(f"expected a size in bytes (1 or more, with K, M or G), got '{value}'")
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2)]
+
+
 def parse_oom_score_adj(value: str) -> int:
     return _whole(value, -1000, 1000, "a whole number from -1000 to 1000")
 
@@ -218,7 +229,7 @@ _PARSERS: dict[Value, Callable[[str], Any]] = {
     Value.NICE: parse_nice, Value.OOM_SCORE_ADJ: parse_oom_score_adj, Value.MODE: parse_mode,
     Value.SIGNAL: parse_signal, Value.LOG_TYPE: parse_log_type, Value.READY: parse_ready,
     Value.RUN_AS: parse_run_as, Value.SERVICE_NAME: parse_service_name, Value.PATH: parse_path,
-    Value.OPTION: parse_option, Value.LOAD_OPTION: parse_load_option,
+    Value.OPTION: parse_option, Value.LOAD_OPTION: parse_load_option, Value.SIZE: parse_size,
 }
 assert set(_PARSERS) | {Value.RLIMIT} == set(Value), "a Value kind without a parser"
 
