@@ -31,6 +31,7 @@ COMMANDS = {
     "events": "one line per state change, until interrupted",
     "shutdown": "stop everything in reverse dependency order; the supervisor exits",
     "check": "validate service descriptions offline",
+    "convert": "supervisord.conf to service files",
 }
 
 
@@ -79,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a services directory (repeatable; default: the supervisor's default)")
     p.add_argument("--profile", help="choose NAME.PROFILE variants of cinit services")
     p.add_argument("names", nargs="*", metavar="NAME")
+    from actors.convert import add_arguments as convert_arguments
+    convert_arguments(command("convert"))
     return parser
 
 
@@ -97,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return check(args)
+        if args.command == "convert":
+            from actors.convert import main as convert
+            return convert(args)
         from broker.client import RemoteError, Unreachable
         try:
             return run(args)
