@@ -76,3 +76,9 @@ def completion(args: argparse.Namespace, session) -> ExitCode:
     sys.stdout.write(script.replace("__COMMANDS__", " ".join(c.name for c in COMMANDS))
                      .replace("__COMMANDS_DESCRIBED__", described))
     return ExitCode.OK
+
+
+def convert(args: argparse.Namespace, session) -> ExitCode:
+    """supervisord.conf to a services directory (actors/convert/)."""
+    from actors.convert import main
+    return ExitCode(main(args))

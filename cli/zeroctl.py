@@ -94,6 +94,11 @@ def _check(parser: argparse.ArgumentParser) -> None:
                         help="services to check, with what they need (default: every file)")
 
 
+def _convert(parser: argparse.ArgumentParser) -> None:
+    from actors.convert import add_arguments
+    add_arguments(parser)
+
+
 def _completion(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("shell", choices=("bash", "zsh"), help="the shell")
 
@@ -126,6 +131,7 @@ COMMANDS: tuple[Command, ...] = (
             "restarts", commands.reexec),
     Command("check", "validate service descriptions offline (no supervisor needed)",
             offline.check, _check),
+    Command("convert", "supervisord.conf to service files", offline.convert, _convert),
     Command("completion", "print the shell completion script (bash or zsh)",
             offline.completion, _completion,
             "bash: source <(zeroctl completion bash); zsh: source <(zeroctl completion zsh)."),
