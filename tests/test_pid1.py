@@ -8,6 +8,7 @@ the reason. CI runs as root, so they run there.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.supervisor import ZEROINIT, descendants
+from tests.supervisor import ZEROCTL, ZEROINIT, descendants
 
 DEADLINE = 30.0
 
@@ -260,3 +261,34 @@ def test_cinit_tree_runs_init_then_main_then_shutdown(box):
     code, out, err = box.run("--", "sh", "-c", f"echo main >> {log}")
     assert code == 0, err
     assert log.read_text().split() == ["init", "main", "shutdown"]
+
+
+def test_reexec_as_pid1_keeps_main_and_every_service(box):
+    # `zeroctl reexec` as PID 1: the same PID 1, main and its dependency keep their pids,
+    # and the container still ends in order afterwards.
+    box.write("db", "type = process\ncommand = sleep 1000\n")
+    box.start("db", "--", "sleep", "1000")
+    socket = str(box.base / "control")
+
+    def ctl(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*ZEROCTL, "-s", socket, *args], capture_output=True, text=True,
+                              timeout=DEADLINE)
+
+    def pids() -> dict[str, int] | None:
+        result = ctl("--json", "list")
+        if result.returncode != 0:
+            return None
+        statuses = {s["name"]: s for s in json.loads(result.stdout)}
+        if any(statuses.get(n, {}).get("state") != "started" for n in ("db", "main")):
+            return None
+        return {name: s["pid"] for name, s in statuses.items()}
+
+    before = wait_for(pids, "main and db to be started")
+    root = box.pid1()
+    result = ctl("reexec")
+    assert result.returncode == 0, result.stderr
+    assert pids() == before
+    assert box.pid1() == root and box.proc.poll() is None
+    assert ctl("shutdown").returncode == 0
+    box.proc.communicate(timeout=DEADLINE)
+    assert box.proc.returncode == 128 + signal.SIGTERM

@@ -46,6 +46,10 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.1, 2.0  # seconds between attempts to reach a
 # command exiting (the kernel closes its files before it becomes a zombie): wait this long
 # for the exit before calling it a readiness failure.
 READY_EOF_GRACE = 0.25
+# A stop's own escalation comes this long after the root's stop timer would: while the root is
+# there, it kills (and says why on its console); the watcher's is the backstop for a root that
+# went away in the middle of a stop.
+ESCALATION_LAG = 0.5
 POLLIN, POLLOUT = select.POLLIN, select.POLLOUT
 
 
@@ -151,7 +155,7 @@ class Watcher:
     def escalate_after(self, seconds: float | None) -> None:
         """A stop is under way: SIGKILL whatever of the service is left `seconds` from now."""
         if seconds:
-            deadline = self.clock() + seconds
+            deadline = self.clock() + seconds + ESCALATION_LAG
             self.kill_at = deadline if self.kill_at is None else min(self.kill_at, deadline)
 
     def on_order(self, frame: bytes) -> None:
