@@ -16,6 +16,8 @@ def signal_number(value: str | int) -> int:
     name = value.strip().upper()
     if not name.startswith("SIG"):
         name = "SIG" + name
+    if name[3:].isdigit():  # "SIG33": how `signal_name` spells a number Python has no name for
+        return signal_number(name[3:])
     try:
         return int(signal.Signals[name])
     except KeyError:

@@ -178,7 +178,7 @@ def decode(frame: bytes, table: dict[str, dict[str, Check]],
     if not isinstance(message, dict):
         raise ProtocolError("expected a map")
     version = message.get("v")
-    if version != PROTOCOL_VERSION:
+    if type(version) is not int or version != PROTOCOL_VERSION:  # not True, not 1.0
         raise ProtocolError(f"unsupported protocol version {version!r} "
                             f"(this side speaks {PROTOCOL_VERSION})")
     kind = message.get("kind")

@@ -23,8 +23,9 @@ def check(args: argparse.Namespace, session) -> ExitCode:
     _check_dirs(dirs, given=bool(args.dirs))
     loader = ServiceLoader(dirs, dict(os.environ), args.profile)
     specs, problems = loader.check(args.names or None)
-    errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
-    warnings = [p for p in problems if p not in errors]
+    is_error = [getattr(p, "severity", "error") == "error" for p in problems]
+    errors = [p for p, error in zip(problems, is_error) if error]
+    warnings = [p for p, error in zip(problems, is_error) if not error]
     if not specs and not problems:
         raise Failure(f"no service description in {_listing(dirs)}", ExitCode.FAILED,
                       E_NO_SERVICES)
@@ -33,8 +34,8 @@ def check(args: argparse.Namespace, session) -> ExitCode:
                       "errors": [str(p) for p in errors],
                       "warnings": [str(p) for p in warnings]})
     else:
-        for problem in problems:
-            prefix = "" if problem in errors else "warning: "
+        for problem, error in zip(problems, is_error):
+            prefix = "" if error else "warning: "
             print(f"{prefix}{problem}", file=sys.stderr)
         print(_summary(len(specs), len(errors), len(warnings)))
     return ExitCode.FAILED if errors else ExitCode.OK

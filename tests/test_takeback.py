@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 import pytest
 
@@ -189,3 +190,25 @@ def test_a_watcher_of_a_service_that_is_gone_is_stopped(sup, survivors):
     sup.poll(lambda: not _running(old), "the gone service's process to stop")
     assert "no longer exists" in sup.stdout + sup.stderr
     assert len(_copies_of(sup, "web")) == 1
+
+
+def test_output_printed_before_the_root_died_is_kept_once(sup, survivors):
+    script = sup.script("talk.py", """
+        import signal, sys, time
+        signal.signal(35, lambda *_: print("got 35", flush=True))
+        for i in (1, 2, 3):
+            print(f"line {i}", flush=True)
+        while True:
+            time.sleep(1)
+    """)
+    sup.write("talk", f"type = process\ncommand = {sys.executable} {script}\n"
+                      "log-type = buffer\n")
+    sup.start("talk")
+    sup.wait_state("talk", "started")
+    sup.poll(lambda: "line 3" in sup.ctl("logs", "talk").out, "the lines to be kept")
+    _kill_root(sup, survivors)
+    sup.start("talk")
+    assert sup.ctl("logs", "talk").out == "line 1\nline 2\nline 3\n"
+    # A signal Python has no name for reaches the taken-back process.
+    assert sup.ctl("signal", "35", "talk").code == 0
+    sup.poll(lambda: "got 35" in sup.ctl("logs", "talk").out, "signal 35 to arrive")

@@ -17,7 +17,15 @@ from __future__ import annotations
 from typing import Iterable, Literal
 
 Severity = Literal["error", "warning"]
-_ONE_LINE = str.maketrans({"\n": "\\n", "\r": "\\r"})
+# Control characters from a file are shown escaped, never sent to a terminal as they are (an
+# escape sequence in a value must not recolour, retitle or rewrite the user's screen).
+_ONE_LINE = str.maketrans({**{chr(c): f"\\x{c:02x}" for c in [*range(32), 127]},
+                           "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def printable(text: str) -> str:
+    """`text` as one line with its control characters escaped, for messages."""
+    return text.translate(_ONE_LINE)
 
 
 class LoadError(Exception):
@@ -41,7 +49,7 @@ class LoadError(Exception):
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         parts = [p for p in (where, self.setting) if p]
         # One line, always: a value echoed in a message may hold a (quoted) newline.
-        return ": ".join([*parts, self.message]).translate(_ONE_LINE)
+        return printable(": ".join([*parts, self.message]))
 
     def __repr__(self) -> str:
         return f"LoadError({str(self)!r}, severity={self.severity!r})"

@@ -193,8 +193,13 @@ def default(name: str) -> Any:
 def suggestion(name: str) -> str:
     """", did you mean depends-on?" for a misspelt setting name, else ""."""
     import difflib
-    known = [n for n, d in SETTINGS.items() if d.kind is not Kind.IGNORED]
-    close = difflib.get_close_matches(name.replace("_", "-").lower(), known, n=1, cutoff=0.75)
+    wanted = name.replace("_", "-").lower()
+    # A ratio (2 * matches / total length) of 0.75 or more needs 8 * shorter >= 3 * total:
+    # only such names are compared, which keeps a file of thousands of unknown settings
+    # fast to check.
+    known = [n for n, d in SETTINGS.items() if d.kind is not Kind.IGNORED
+             and 8 * min(len(n), len(wanted)) >= 3 * (len(n) + len(wanted))]
+    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.75)
     return f"; did you mean {close[0]}?" if close else ""
 
 

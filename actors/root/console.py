@@ -11,6 +11,7 @@ from typing import TextIO
 
 from actors.engine import Event, Log, LogLevel, Notify, Rejected
 from actors.engine.model import FAILURE_REASONS
+from actors.loader.errors import printable
 
 OK, FAILED, STOPPED = "[  OK  ]", "[FAILED]", "[STOPPD]"
 
@@ -69,7 +70,9 @@ class Console:
     @staticmethod
     def _line(stream: TextIO, text: str) -> None:
         try:
-            stream.write(text + "\n")
+            # Control characters escaped (names and reasons come from files and peers); the
+            # lines of a multi-line message (a traceback) stay lines.
+            stream.write("\n".join(map(printable, text.split("\n"))) + "\n")
             stream.flush()
         except (OSError, ValueError):
             pass  # a closed console must not stop the supervisor
