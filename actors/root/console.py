@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from actors.engine import Event, Log, LogLevel, Notify, Rejected
@@ -18,10 +19,11 @@ OK, FAILED, STOPPED = "[  OK  ]", "[FAILED]", "[STOPPD]"
 
 class Console:
     def __init__(self, quiet: bool = False, out: TextIO | None = None,
-                 err: TextIO | None = None):
+                 err: TextIO | None = None, clock: Callable[[], float] = time.monotonic):
         self.quiet = quiet
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.clock = clock  # for the rate limit only (tests pass a fake one)
         # topic -> (when its last line was printed, lines held back since)
         self._limited: dict[str, tuple[float, int]] = {}
 
@@ -50,7 +52,7 @@ class Console:
         """A problem a peer can cause at will (garbage on a socket, impossible reports): at
         most one line a second per topic, saying how many were held back, so that a flood
         can't flood the log."""
-        now = time.monotonic()
+        now = self.clock()
         last, held = self._limited.get(topic, (float("-inf"), 0))
         if now - last < 1.0:
             self._limited[topic] = (last, held + 1)
