@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from actors.loader.dinit_syntax import split_value
+from actors.loader.value_words import split_value
 from actors.loader.errors import LoadError, printable
 from actors.signames import normalise, signal_number
 from broker import protocol

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from actors.engine import Engine, Snapshot
 from actors.signames import signal_number
@@ -27,6 +27,19 @@ def main_spec(command: list[str], dependencies: Iterable[str]) -> ServiceSpec:
     return ServiceSpec(MAIN, ServiceType.PROCESS, command=tuple(command),
                        working_dir=os.getcwd(), restart=RestartPolicy.NO,
                        depends_on=tuple(dependencies), log_type=LogType.INHERIT)
+
+
+def start_main(command: list[str], dependencies: list[str],
+               ensure_loaded: Callable[[str], str | None], engine: Engine,
+               now: float) -> str | None:
+    """Add `main` and start it (after its dependencies); why it cannot run, if it cannot."""
+    for name in dependencies:
+        error = ensure_loaded(name)
+        if error:
+            return f"main will not run: {error}"
+    engine.add([main_spec(command, dependencies)])
+    engine.start(MAIN, now)
+    return None
 
 
 def exit_status(main: Snapshot) -> int:

@@ -1,11 +1,10 @@
 """The root actor: the supervisor's one event loop.
 
-It owns the engine and makes the decisions; it never forks a daemon and never blocks. One
-`zmq.Poller` watches the control socket (clients), the actor socket (watchers), the zygote's
-socket pair, and a signal wake-up fd; the earliest deadline (the engine's, or an exit phase's)
-is the poll timeout, so an idle supervisor wakes up zero times. Every input becomes an engine
-event, and the engine's effects become orders to watchers, console lines and replies
-(`apply_effects`). How it ends is `exit_phases.py`.
+It owns the engine and decides; it never forks a daemon and never blocks. One `zmq.Poller`
+watches the control and actor sockets, the ZAP handler, the zygote, the signal wake-up fd and
+the taken-back watchers' pidfds; the earliest deadline is the poll timeout, so an idle root
+never wakes. Every input becomes an engine event, and the engine's effects become orders,
+console lines and replies (`apply_effects`). How it ends is `exit_phases.py`.
 
 An unexpected error while handling one message is logged and the loop goes on. One that
 escapes a whole step re-executes the root (`reexec.py`), which takes its watchers back
@@ -168,7 +167,11 @@ class Root:
         if self.options.ready_fd is not None:
             startup.signal_ready(self.options.ready_fd, self.console)
         if self.options.main_command is not None:
-            self._start_main()
+            error = container.start_main(self.options.main_command, self._initial_services(),
+                                         self.services.ensure_loaded, self.engine, self.now())
+            if error:
+                self.console.log(error)
+                self.exit_status = 1
         else:
             self._start_services(explicit)
         self.apply_effects()
@@ -193,18 +196,6 @@ class Root:
         if not started:
             self.exit_status = 1
             self.console.log("no service could be started; exiting")
-
-    def _start_main(self) -> None:
-        dependencies = self._initial_services()
-        for name in dependencies:
-            error = self.services.ensure_loaded(name)
-            if error:
-                self.console.log(f"main will not run: {error}")
-                self.exit_status = 1
-                return
-        spec = container.main_spec(self.options.main_command, dependencies)
-        self.engine.add([spec])
-        self.engine.start(container.MAIN, self.now())
 
 
     def _step(self) -> None:
