@@ -244,8 +244,12 @@ class ZmtpStream:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             # A blocking connect: on a Unix socket it waits only while the listener's backlog
-            # is full (a non-blocking one would fail with EAGAIN instead).
-            self._sock.settimeout(connect_timeout)
+            # is full (a non-blocking one, which is what `settimeout` makes, would fail at
+            # once with EAGAIN: hundreds of watchers reconnecting to a new root at once would
+            # then back off for seconds). SO_SNDTIMEO bounds that wait.
+            seconds = int(connect_timeout)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack(
+                "ll", seconds, int((connect_timeout - seconds) * 1e6)))
             self._sock.connect(path)
             self._sock.setblocking(False)
         except OSError as exc:

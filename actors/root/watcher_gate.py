@@ -41,6 +41,8 @@ def secure_actor_socket(sock: zmq.Socket) -> None:
     sock.setsockopt(zmq.ZAP_DOMAIN, WATCHERS_DOMAIN)
     # A peer that connects and never completes its handshake is dropped after this long.
     sock.setsockopt(zmq.HANDSHAKE_IVL, 5000)
+    # Every watcher reconnects at once to a new root: let them all queue.
+    sock.setsockopt(zmq.BACKLOG, 4096)
 
 
 class WatcherGate:
