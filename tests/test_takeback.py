@@ -212,3 +212,19 @@ def test_output_printed_before_the_root_died_is_kept_once(sup, survivors):
     # A signal Python has no name for reaches the taken-back process.
     assert sup.ctl("signal", "35", "talk").code == 0
     sup.poll(lambda: "got 35" in sup.ctl("logs", "talk").out, "signal 35 to arrive")
+
+
+def test_a_watcher_killed_under_a_live_root_is_replaced_and_its_service_restarted(sup):
+    _daemon(sup, "web", "restart = yes\nrestart-delay = 0.05\n")
+    sup.start("web")
+    pid = sup.wait_state("web", "started")["pid"]
+    watcher = _ppid(pid)
+    os.kill(watcher, signal.SIGKILL)
+    # Its daemon (verified as that watcher's child) is killed, and a new watcher starts a new
+    # one by the service's policy.
+    after = sup.wait_until(lambda s: s["web"]["pid"] not in (None, pid)
+                           and s["web"]["state"] == "started", "web to be restarted")["web"]
+    assert after["restarts"] == 1
+    sup.poll(lambda: not _running(pid), "the old daemon to be gone")
+    assert _copies_of(sup, "web") == [after["pid"]]
+    assert _ppid(after["pid"]) != watcher
