@@ -212,3 +212,16 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_broken_soft_dependency_does_not_stop_the_boot(sup):
+    # boot waits-for a service whose file is broken: the rest still boots, and the console
+    # says what was left out and why.
+    sup.write("boot", "waits-for = web\nwaits-for = broken\n")
+    sup.write("web", "type = process\ncommand = sleep 1000\n")
+    sup.write("broken", "type = process\ncommand = sleep 1000\nrestart-delay = soon\n")
+    sup.start()
+    statuses = sup.wait_until(lambda s: s.get("boot", {}).get("state") == "started"
+                              and s.get("web", {}).get("state") == "started", "boot to start")
+    assert "broken" not in statuses
+    assert "ignoring 'broken': it could not be loaded, and boot starts without it" in sup.stderr

@@ -378,11 +378,25 @@ def test_invalid_dependency_name(tmp_path):
 
 
 def test_missing_dependency_is_reported_on_the_line_naming_it(tmp_path):
-    # depends-on / waits-for / depends-ms a service that does not exist.
+    # depends-on / depends-ms a service that does not exist: an error on the line naming it.
+    # A missing waits-for is only a warning (see the next test).
     sd = services(tmp_path / "sd", web="type = internal\nwaits-for = log\n\ndepends-ms = db\n")
-    assert errors(sd, "web") == [
-        (f"{sd}/web", 2, "waits-for", "service 'log' not found"),
-        (f"{sd}/web", 4, "depends-ms", "service 'db' not found"),
+    assert errors(sd, "web") == [(f"{sd}/web", 4, "depends-ms", "service 'db' not found")]
+
+
+def test_a_soft_dependency_that_cannot_load_is_dropped_with_a_warning(tmp_path):
+    # A waits-for of a missing or broken service stops nothing: the link is dropped, the
+    # dependent loads (and starts) without it, and a warning says so on the link's line.
+    sd = services(tmp_path / "sd", boot="waits-for = web\nwaits-for = broken\nwaits-for = gone\n",
+                  web="type = process\ncommand = sleep 1\n", broken="restart-delay = soon\n")
+    specs = ServiceLoader([str(sd)], {}).load("boot")
+    boot = next(spec for spec in specs if spec.name == "boot")
+    assert boot.waits_for == ("web",)
+    assert {spec.name for spec in specs} == {"boot", "web"}
+    assert warnings(sd, ["boot"]) == [
+        (f"{sd}/boot", 3, "waits-for", "ignoring 'gone': service not found"),
+        (f"{sd}/boot", 2, "waits-for",
+         "ignoring 'broken': it could not be loaded, and boot starts without it"),
     ]
 
 

@@ -18,8 +18,11 @@ directories, templates, profiles and pools:
 
 Loading is a depth-first walk with an explicit stack, so the result is in dinit's load-begin
 order (a service before the dependencies it pulled in) and a 10,000-long chain is no problem.
-A service fails if it has an error of its own, needs one that failed or does not exist, or is
-in a dependency cycle (see depgraph). Services that fail are never returned; `load` raises
+A service fails if it has an error of its own, needs (hard: `depends-on`, `depends-ms`) one
+that failed or does not exist, or is in a dependency cycle (see depgraph). A `waits-for` of
+one that failed or does not exist is dropped with a warning instead: a soft dependency that
+fails to load stops nothing, as one that fails to start stops nothing (zeroinit's choice;
+dinit fails the dependent). Services that fail are never returned; `load` raises
 `LoadFailure` with every error when the service asked for is one of them.
 """
 
@@ -199,7 +202,8 @@ class ServiceLoader:
                 outcome.failed.add(name)
             outcome.errors += [p for p in problems if p.is_error]
             outcome.warnings += [p for p in problems if not p.is_error]
-            needs[name] = [link for link in description.links if link.loads and link.name in read]
+            needs[name] = [link for link in description.links if link.loads
+                           and link.kind is not DepKind.WAITS_FOR and link.name in read]
         found = {n: d for n, d in read.items() if d.found}
         old = {n: s for n, s in loaded.items() if n not in read}
         together: dict[str, int] = {}
@@ -211,6 +215,9 @@ class ServiceLoader:
         spreading = {n for n in outcome.failed if read[n].found}
         outcome.errors += spread_failures(spreading, needs, together, order)
         outcome.failed |= spreading
+        for name in order:
+            if name not in outcome.failed:
+                outcome.warnings += _drop_failed_soft_links(read[name], outcome.failed)
         outcome.specs = [read[n].spec for n in order if n not in outcome.failed]
         outcome.errors, outcome.warnings = unique(outcome.errors), unique(outcome.warnings)
         return outcome
@@ -226,7 +233,7 @@ class ServiceLoader:
             target = read.get(link.name)
             if not link.loads or (target.found if target else link.name in loaded):
                 kept.append(link)
-            elif link.optional:
+            elif link.optional or link.kind is DepKind.WAITS_FOR:
                 problems.append(link.error(f"ignoring '{link.name}': service not found",
                                            "warning", description.name))
             else:
@@ -237,6 +244,21 @@ class ServiceLoader:
             if description.spec is not None:
                 description.spec = with_links(description.spec, kept)
         return problems
+
+
+def _drop_failed_soft_links(description: Description, failed: set[str]) -> list[LoadError]:
+    """The `waits-for` links of a service that loads to ones that did not: dropped, each with
+    a warning saying that it starts without them."""
+    gone = [link for link in description.links
+            if link.kind is DepKind.WAITS_FOR and link.name in failed]
+    if not gone:
+        return []
+    description.links = [link for link in description.links if link not in gone]
+    if description.spec is not None:
+        description.spec = with_links(description.spec, description.links)
+    return [link.error(f"ignoring '{link.name}': it could not be loaded, and "
+                       f"{description.name} starts without it", "warning", description.name)
+            for link in gone]
 
 
 def _pool(description: Description) -> Description:

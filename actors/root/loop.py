@@ -64,7 +64,7 @@ class Root:
         self.console = Console(options.quiet)
         self.engine = Engine()
         self.loader = ServiceLoader(options.dirs, dict(os.environ), options.profile)
-        self.services = Services(self.engine, self.loader)
+        self.services = Services(self.engine, self.loader, self.console.log)
         self.finished = False
         self.exit_status = 0
         self.main_ended = False   # container mode: main's end was handled

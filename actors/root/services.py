@@ -7,6 +7,7 @@ more there are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from actors.engine import Engine
@@ -15,9 +16,11 @@ from actors.loader.walk import ServiceLoader
 
 
 class Services:
-    def __init__(self, engine: Engine, loader: ServiceLoader):
+    def __init__(self, engine: Engine, loader: ServiceLoader,
+                 warn: Callable[[str], None] = lambda message: None):
         self.engine = engine
         self.loader = loader
+        self.warn = warn  # the loader's warnings (a soft dependency dropped, ...), said once
 
     def ensure_loaded(self, name: str) -> str | None:
         """Load `name` (and what it needs) if it isn't yet; an error sentence, or None."""
@@ -27,6 +30,8 @@ class Services:
             specs = self.loader.load(name, self.engine.specs())
         except LoadFailure as failure:
             return one_sentence(failure)
+        for warning in self.loader.warnings:
+            self.warn(str(warning))
         self.engine.add(specs)
         return None
 
