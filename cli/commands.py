@@ -170,7 +170,8 @@ def logs(args: argparse.Namespace, session: Session) -> ExitCode:
         return ExitCode.OK
     if result["type"] == "file":
         _write_chunk(session, out, data)
-        return _follow_file(session, result["path"], out)
+        end = result.get("end")
+        return _follow_file(session, result["path"], out, tuple(end) if end else None)
     # A buffer: the stream starts with its content, then carries new output as it comes.
     first = True
     for message in session.stream("logs", name=args.name, follow=True, clear=args.clear):
@@ -191,12 +192,13 @@ def last_lines(data: bytes, count: int | None) -> bytes:
     return b"".join(lines[-count:])
 
 
-def _follow_file(session: Session, path: str, out) -> ExitCode:
+def _follow_file(session: Session, path: str, out,
+                 start: tuple[int, int, int] | None = None) -> ExitCode:
     """Like tail -F: the daemon (or its watcher, when it rotates) writes the file itself, so
     the file is read where it lies, through its rotations (cli/follow_file.py)."""
     from cli.follow_file import follow
     try:
-        follow(path, lambda data: _write_chunk(session, out, data))
+        follow(path, lambda data: _write_chunk(session, out, data), start)
     except OSError as exc:
         raise Failure(f"cannot follow logfile {path}: {exc.strerror}") from None
     return ExitCode.OK

@@ -17,10 +17,12 @@ from actors.supervise.rotating_log import rotated_path
 POLL = 0.25  # a client-side poll, as tail -f does without inotify
 
 
-def follow(path: str, write: Callable[[bytes], None]) -> None:
-    """Write what is appended to `path` from now on, for ever (the caller interrupts)."""
-    f = open(path, "rb")
-    f.seek(0, os.SEEK_END)
+def follow(path: str, write: Callable[[bytes], None],
+           start: tuple[int, int, int] | None = None) -> None:
+    """Write what is appended to `path`, for ever (the caller interrupts): from `start`
+    (device, inode, offset: where the tail the root sent ended, in that file, even if it has
+    been rotated since), else from the end."""
+    f = _open_at(path, start)
     try:
         while True:
             data = f.read(65536)
@@ -38,6 +40,27 @@ def follow(path: str, write: Callable[[bytes], None]) -> None:
             f = successor
     finally:
         f.close()
+
+
+def _open_at(path: str, start: tuple[int, int, int] | None) -> BinaryIO:
+    if start is not None:
+        device, inode, offset = start
+        for index in range(0, 1000):
+            name = rotated_path(path, index)
+            try:
+                f = open(name, "rb")
+            except FileNotFoundError:
+                if index:
+                    break  # the file has left the rotation: go on from the newest
+                raise
+            info = os.fstat(f.fileno())
+            if (info.st_dev, info.st_ino) == (device, inode):
+                f.seek(offset)
+                return f
+            f.close()
+    f = open(path, "rb")
+    f.seek(0, os.SEEK_END)
+    return f
 
 
 def _successor(path: str, current: BinaryIO) -> Any:

@@ -1,7 +1,8 @@
 """End to end, with a real zeroinit: a service writing numbered lines fast into a logfile with
 `logfile-max-size`: every line exactly once across logfile, logfile.1 ..., in order, no file
-past the limit, `zeroctl logs` reading across them (and `-f` following through them); and the same while the root is SIGKILLed in the middle of
-the stream (the watcher rotates, not the root)."""
+past the limit, `zeroctl logs` reading across them (and `-f` following through them, from the
+tail on); and the same while the root is SIGKILLed in the middle of the stream (the watcher
+rotates, not the root)."""
 
 from __future__ import annotations
 
@@ -131,6 +132,56 @@ def test_logs_follow_reads_on_through_every_rotated_file(sup):
     finally:
         follower.kill()
         follower.wait()
+
+
+def test_logs_follow_once_at_the_end_of_the_logfile_misses_no_rotated_file(sup):
+    # The same, with the writer held until the follower has opened the logfile and stands at
+    # its end: from there on, reading through dozens of rotations between two looks loses,
+    # splits or repeats no line. (The test above also covers the moment between the tail the
+    # root sends and the follower's own open of the file.)
+    first, last = 100, 20000
+    logfile = sup.base / "out.log"
+    gate = sup.base / "go-on"
+    writer = sup.script("writer.sh", f"""
+        seq 1 {first}
+        while [ ! -e {gate} ]; do sleep 0.02; done
+        seq {first + 1} {last}
+        exec sleep 1000
+    """)
+    write_service(sup, "writer", logfile, str(writer))
+    sup.start("writer")
+    sup.wait_state("writer", "started")
+    sup.poll(lambda: ends_with_line(logfile, first), "the first lines in the logfile")
+    follower = subprocess.Popen([*ZEROCTL, "-s", sup.socket, "logs", "-f", "writer"],
+                                stdout=subprocess.PIPE)
+    try:
+        seen = read_until(follower, numbered(1, first))  # the tail comes first
+        size = logfile.stat().st_size
+        sup.poll(lambda: reading_at(follower.pid, logfile) == size,
+                 "zeroctl logs -f at the end of the logfile")
+        gate.touch()
+        seen = read_until(follower, b"\n%d\n" % last, seen)
+        assert seen == numbered(1, last)
+        assert len(log_files(logfile)) > 20
+    finally:
+        follower.kill()
+        follower.wait()
+
+
+def reading_at(pid: int, path: Path) -> int | None:
+    """Where process `pid` stands in the file at `path` it has open, if it has."""
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        for fd in fds.iterdir():
+            try:
+                if os.readlink(fd) == str(path):
+                    info = Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text()
+                    return int(info.split("pos:")[1].split()[0])
+            except OSError:
+                continue  # closed meanwhile
+    except OSError:
+        pass
+    return None
 
 
 def read_until(proc: subprocess.Popen, ending: bytes, seen: bytes = b"") -> bytes:

@@ -7,6 +7,8 @@ the handler table against broker/protocol.REQUESTS.
 
 from __future__ import annotations
 
+import os
+
 import io
 import textwrap
 
@@ -333,9 +335,11 @@ def test_control_logs_of_a_logfile_shows_its_tail(tmp_path):
     h = Harness(tmp_path, {"filed": f"type = process\ncommand = sleep 1000\nlog-type = file\n"
                                     f"logfile = {tmp_path}/filed.log\n"})
     (tmp_path / "filed.log").write_bytes(b"one\ntwo\n")
+    info = os.stat(tmp_path / "filed.log")
     result = ok(h.ask("logs", name="filed", follow=False, clear=False))
+    # `end` says where the tail stops (device, inode, offset), for a follower to go on from.
     assert result == {"type": "file", "path": f"{tmp_path}/filed.log", "data": b"one\ntwo\n",
-                      "truncated": False}
+                      "truncated": False, "end": [info.st_dev, info.st_ino, 8]}
 
 
 def test_control_logs_follow_streams_output_until_cancel(h):

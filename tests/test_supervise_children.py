@@ -1,7 +1,8 @@
-"""A watcher's processes (actors/supervise/children.py) with real short commands: spawning and
-its failures in words, the output buffer and its size limit, readiness, signals to the
-process or its group, and the collection of exits. Every wait is on a file descriptor (a
-pidfd, a pipe) with a deadline; every process started here is killed and reaped at the end.
+"""A watcher's processes (actors/supervise/children.py, their output in output.py) with real
+short commands: spawning and its failures in words, the output buffer and its size limit,
+readiness, signals to the process or its group, and the collection of exits. Every wait is
+on a file descriptor (a pidfd, a pipe) with a deadline; every process started here is killed
+and reaped at the end.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import select
 
 import pytest
 
-from actors.supervise.children import OutputBuffer, ServiceProcesses, SpawnError
+from actors.supervise.children import ServiceProcesses, SpawnError
+from actors.supervise.output import OutputBuffer
 
 WAIT = 10.0
 
@@ -55,8 +57,8 @@ def read_all(procs: ServiceProcesses, expected: bytes) -> None:
     """Read output until `expected` has been seen (the pipe stays open for the next launch)."""
     seen = b""
     while expected not in seen:
-        readable(procs.out_fd)
-        seen += procs.read_output()
+        readable(procs.out.fd)
+        seen += procs.out.read()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,7 +99,7 @@ def test_spawned_command_output_is_captured_and_its_exit_collected(make):
     exit = wait_exit(procs)
     assert (exit.role, exit.pid, exit.code, exit.signal) == ("start", child.pid, 3, None)
     read_all(procs, b"err\n")
-    assert procs.output.snapshot() == b"out\nerr\n"
+    assert procs.out.buffer.snapshot() == b"out\nerr\n"
     assert procs.children == {} and procs.last_exit is exit
     assert procs.reap() == []  # nothing more to collect
 
@@ -108,8 +110,8 @@ def test_output_beyond_the_buffer_size_keeps_the_end(make):
     procs.spawn("start", sh("printf '%0100d' 7", log={"type": "buffer"}))
     wait_exit(procs)
     read_all(procs, b"7")
-    assert procs.output.snapshot() == b"0" * 15 + b"7"
-    assert procs.output.truncated
+    assert procs.out.buffer.snapshot() == b"0" * 15 + b"7"
+    assert procs.out.buffer.truncated
 
 
 def test_output_pipe_is_kept_for_the_next_launch(make):
@@ -119,14 +121,14 @@ def test_output_pipe_is_kept_for_the_next_launch(make):
         procs.spawn("start", sh(f"echo {word}", log={"type": "buffer"}))
         wait_exit(procs)
         read_all(procs, word.encode())
-    assert procs.output.snapshot() == b"before\none\ntwo\n"
+    assert procs.out.buffer.snapshot() == b"before\none\ntwo\n"
 
 
 def test_log_type_none_keeps_no_output_and_file_appends(make, tmp_path):
     # log-type none: no pipe at all; a logfile is appended to, with the given mode.
     procs = make()
     procs.spawn("start", sh("echo lost"))
-    assert procs.out_fd is None
+    assert procs.out.fd is None
     wait_exit(procs)
     logfile = tmp_path / "svc.log"
     logfile.write_text("old\n")
@@ -144,7 +146,7 @@ def test_environment_and_working_directory_are_the_launchs(make, tmp_path):
                           "cwd": str(tmp_path), "log": {"type": "buffer"}})
     wait_exit(procs)
     read_all(procs, b"\n")
-    assert procs.output.snapshot() == f"1||{tmp_path}\n".encode()
+    assert procs.out.buffer.snapshot() == f"1||{tmp_path}\n".encode()
 
 
 def test_exit_by_a_signal_is_named(make):
@@ -193,7 +195,7 @@ def test_signal_to_the_group_reaches_the_commands_children(make):
     procs = make({"type": "buffer", "size": 1024})
     procs.spawn("start", sh("sleep 1000 & echo $!; wait", log={"type": "buffer"}))
     read_all(procs, b"\n")
-    grandchild = int(procs.output.snapshot())
+    grandchild = int(procs.out.buffer.snapshot())
     grandchild_fd = os.pidfd_open(grandchild)
     try:
         procs.signal("SIGTERM", group=True)
@@ -208,7 +210,7 @@ def test_signal_to_the_process_only_leaves_its_group(make):
     procs.spawn("start", sh("trap 'exit 5' USR1; sleep 1000 & echo $!; wait",
                             log={"type": "buffer"}))
     read_all(procs, b"\n")
-    grandchild = int(procs.output.snapshot())
+    grandchild = int(procs.out.buffer.snapshot())
     try:
         procs.signal("SIGUSR1", group=False)
         assert wait_exit(procs).code == 5
@@ -247,6 +249,23 @@ def test_readiness_pipe_says_ready_once_then_closed_is_not_a_failure(make):
         states.append(procs.read_ready())
     assert states[0] == "ready" and set(states[1:]) <= {None}
     assert procs.ready_seen
+
+
+def test_readiness_fd_that_the_pipe_itself_got_is_passed_on(make):
+    # The readiness fd asked for may be the very number the pipe's write end gets (the next
+    # free one, here): it must still reach the command (a dup2 onto itself would have left
+    # it close-on-exec, and the service could never say it is ready).
+    procs = make()
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    os.close(write_end)
+    target = write_end
+    if target < 10:
+        pytest.skip("this process's next free descriptors are reserved ones")
+    procs.spawn("start", {"argv": ["/bin/bash", "-c", f"echo ok >&{target}; exec sleep 1000"],
+                          "ready": {"kind": "pipefd", "fd": target, "var": None}})
+    readable(procs.ready_fd)
+    assert procs.read_ready() == "ready"
 
 
 def test_readiness_pipe_closed_without_a_word_is_closed(make):

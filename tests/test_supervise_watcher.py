@@ -1,7 +1,9 @@
 """The watcher actor (actors/supervise/watcher.py) driven by hand, on a fake clock: the stop
-escalation (SIGKILL once kill_after passes, once, and not after the process is gone), the
-reconnection deadlines and their back-off, and the readiness race: a readiness pipe that
-reaches EOF because the process is exiting must be reported as the exit, not `ready_failed`.
+escalation (SIGKILL once kill_after and ESCALATION_LAG have passed, so that a root still there
+goes first; once, and not after the process is gone), a second spawn of a running role, the
+reconnection deadlines and their back-off, the connection to a root that checks the watcher's
+PLAIN credentials, and the readiness race: a readiness pipe that reaches EOF because the
+process is exiting must be reported as the exit, not `ready_failed`.
 
 The loop's steps (`on_order`, `on_fd`, `on_deadlines`) are called directly: time moves only
 when a test moves it, and a real event (a pipe's EOF, a process's exit) is waited for on its
@@ -18,13 +20,17 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 from types import SimpleNamespace
 
 import pytest
+import zmq
 
+from actors.root.watcher_gate import WatcherGate, password_for, secure_actor_socket
 from actors.supervise.children import Exit
-from actors.supervise.watcher import READY_EOF_GRACE, RECONNECT_FIRST, RECONNECT_MAX, Watcher
-from broker import protocol, zmtp
+from actors.supervise.watcher import (ESCALATION_LAG, READY_EOF_GRACE, RECONNECT_FIRST,
+                                      RECONNECT_MAX, Watcher)
+from broker import protocol
 
 WAIT = 10.0  # the deadline for a real event (a pipe's EOF, a process's exit)
 
@@ -72,8 +78,8 @@ def make():
     old_wakeup = signal.set_wakeup_fd(-1)
     made: list[Watcher] = []
 
-    def build(log=None, fake=True):
-        w = Watcher("svc", log or {"type": "none"}, clock=Clock())
+    def build(log=None, fake=True, password=b""):
+        w = Watcher("svc", log or {"type": "none"}, clock=Clock(), password=password)
         if fake:
             w.procs = FakeProcs()
         made.append(w)
@@ -122,16 +128,21 @@ def _wait_readable(fd: int, timeout: float = WAIT) -> int:
 
 
 def test_watcher_kills_what_is_left_once_kill_after_passes_and_only_once(make):
-    # A stop signal with kill_after 5: nothing more until 5 s have passed, then one SIGKILL.
+    # A stop signal with kill_after 5: nothing more when 5 s have passed (the root's own stop
+    # timer goes first, while there is a root), then, ESCALATION_LAG later, one SIGKILL.
     w = make()
     w.spawn("start", {}, None)
     order(w, "signal", signal="SIGTERM", group=True, kill_after=5.0)
     assert w.procs.signals == ["SIGTERM"]
-    assert w.next_deadline() == 1005.0
-    w.clock.now = 1004.999
+    due = 1000.0 + 5.0 + ESCALATION_LAG
+    assert w.next_deadline() == due
+    w.clock.now = 1005.0
     w.on_deadlines()
     assert w.procs.kills == 0
-    w.clock.now = 1005.0
+    w.clock.now = due - 0.001
+    w.on_deadlines()
+    assert w.procs.kills == 0
+    w.clock.now = due
     w.on_deadlines()
     assert w.procs.kills == 1 and w.next_deadline() is None
     w.clock.now = 1010.0
@@ -163,12 +174,16 @@ def test_watcher_signal_without_kill_after_arms_nothing(make, kill_after):
 
 
 def test_watcher_stop_command_carries_its_own_escalation(make):
-    # A stop command ordered with kill_after 3: at 3 s, whatever of the service is left dies.
+    # A stop command ordered with kill_after 3: once 3 s (and the lag) have passed, whatever
+    # of the service is left dies.
     w = make()
     w.spawn("start", {}, None)
     order(w, "spawn", role="stop", launch={}, kill_after=3.0)
     assert reports(w)[-1] == ("spawned", "stop")
     w.clock.now = 1003.0
+    w.on_deadlines()
+    assert w.procs.kills == 0
+    w.clock.now = 1003.0 + ESCALATION_LAG
     w.on_deadlines()
     assert w.procs.kills == 1
 
@@ -180,9 +195,9 @@ def test_watcher_keeps_the_earliest_of_two_stop_deadlines(make):
     order(w, "signal", signal="SIGTERM", group=True, kill_after=5.0)
     w.clock.now = 1001.0
     order(w, "signal", signal="SIGTERM", group=True, kill_after=10.0)
-    assert w.next_deadline() == 1005.0
+    assert w.next_deadline() == 1000.0 + 5.0 + ESCALATION_LAG
     order(w, "signal", signal="SIGINT", group=True, kill_after=2.0)
-    assert w.next_deadline() == 1003.0
+    assert w.next_deadline() == 1001.0 + 2.0 + ESCALATION_LAG
 
 
 def test_watcher_new_start_calls_off_an_old_stops_escalation(make):
@@ -192,7 +207,8 @@ def test_watcher_new_start_calls_off_an_old_stops_escalation(make):
     order(w, "signal", signal="SIGTERM", group=True, kill_after=5.0)
     w.procs.children.clear()  # ended, its exit not yet seen
     w.spawn("start", {}, None)
-    w.clock.now = 1005.0
+    assert w.next_deadline() is None
+    w.clock.now = 1005.0 + ESCALATION_LAG
     w.on_deadlines()
     assert w.procs.kills == 0
 
@@ -202,17 +218,30 @@ def test_watcher_kills_a_real_process_that_ignores_its_stop_signal(make):
     w = make({"type": "buffer", "size": 1024}, fake=False)
     w.spawn("start", {"argv": ["/bin/sh", "-c", "trap '' TERM; echo armed; exec sleep 1000"],
                       "log": {"type": "buffer"}}, None)
-    while b"armed" not in w.procs.output.snapshot():
-        _wait_readable(w.procs.out_fd)
-        w.procs.read_output()
+    while b"armed" not in w.procs.out.buffer.snapshot():
+        _wait_readable(w.procs.out.fd)
+        w.procs.out.read()
     order(w, "signal", signal="SIGTERM", group=True, kill_after=2.0)
     child = w.procs.children["start"]
     assert select.select([child.pidfd], [], [], 0)[0] == []  # TERM did not end it
-    w.clock.now += 2.0
+    w.clock.now += 2.0 + ESCALATION_LAG
     w.on_deadlines()
     w.on_fd(child.pidfd, _wait_readable(child.pidfd))
     assert reports(w)[-1] == ("exited", "start", None, "SIGKILL")
     assert w.procs.children == {}
+
+
+def test_watcher_spawn_of_a_role_that_runs_reports_the_running_process(make):
+    # A root that asks again (one taking the watcher back, say) gets no second copy: the
+    # process that runs is reported as spawned, and a stop's escalation is not called off.
+    w = make()
+    w.spawn("start", {}, None)
+    order(w, "signal", signal="SIGTERM", group=True, kill_after=5.0)
+    order(w, "spawn", role="start", launch={"argv": ["/bin/true"]}, kill_after=0.0)
+    assert list(w.procs.children) == ["start"]
+    spawned = [protocol.decode_report(frame) for frame in w.pending]
+    assert [(r["kind"], r["role"], r["pid"]) for r in spawned] == [("spawned", "start", 7000)] * 2
+    assert w.next_deadline() == 1000.0 + 5.0 + ESCALATION_LAG
 
 
 def test_watcher_drops_a_bad_order(make):
@@ -254,43 +283,122 @@ def test_watcher_retries_a_missing_root_with_backoff_up_to_the_maximum(make, end
     assert gaps == [RECONNECT_FIRST, 0.2, 0.4, 0.8, 1.6, RECONNECT_MAX, RECONNECT_MAX]
 
 
-def test_watcher_connects_at_its_deadline_says_hello_then_what_happened(make, endpoint):
-    # The root appears: at the next attempt the watcher says hello first, then the reports it
-    # made before its first connection, in order; the back-off starts again from the start.
-    w = make()
+KEY = b"k" * 32  # the root's secret, from which each watcher's password is derived
+
+
+@pytest.fixture
+def root(endpoint):
+    """The root's actor socket, as the root makes it: a ROUTER that is a PLAIN server whose
+    peers the root's own ZAP handler (WatcherGate) lets in, or not. Nothing is bound yet."""
+    ctx = zmq.Context()
+    refused: list[str] = []
+    gate = WatcherGate(ctx, KEY, refused.append)
+    router = ctx.socket(zmq.ROUTER)
+    router.setsockopt(zmq.LINGER, 0)
+    secure_actor_socket(router)
+    yield SimpleNamespace(gate=gate, router=router, refused=refused,
+                          bind=lambda: router.bind("ipc://" + endpoint))
+    router.close(0)
+    gate.close()
+    ctx.term()
+
+
+def _watcher_mask(zmq_mask: int) -> int:
+    return ((select.POLLIN if zmq_mask & zmq.POLLIN else 0)
+            | (select.POLLOUT if zmq_mask & zmq.POLLOUT else 0)
+            | (select.POLLERR if zmq_mask & zmq.POLLERR else 0))
+
+
+def exchange(w: Watcher, root: SimpleNamespace, count: int) -> list[list[zmq.Frame]]:
+    """Run both ends, the watcher's connection and the root's socket with its ZAP handler,
+    until the root has received `count` messages (within WAIT seconds)."""
+    got: list[list[zmq.Frame]] = []
+    deadline = time.monotonic() + WAIT
+    while len(got) < count:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0 and w.root is not None, f"the root received {len(got)} messages"
+        poller = zmq.Poller()
+        poller.register(root.gate.sock, zmq.POLLIN)
+        poller.register(root.router, zmq.POLLIN)
+        fd = w.root.fileno()
+        poller.register(fd, zmq.POLLIN | (zmq.POLLOUT if w.root.wants_write else 0))
+        events = dict(poller.poll(remaining * 1000))
+        if root.gate.sock in events:
+            root.gate.on_readable()
+        if fd in events:
+            w.on_root(_watcher_mask(events[fd]))
+        while True:
+            try:
+                got.append(root.router.recv_multipart(zmq.NOBLOCK, copy=False))
+            except zmq.Again:
+                break
+    return got
+
+
+def _readable_tending_the_gate(fd: int, gate: WatcherGate) -> int:
+    """Wait for `fd` as the root does, polling its ZAP handler meanwhile: libzmq tears down
+    a closed connection's ZAP pipe only when the handler's socket is used."""
+    deadline = time.monotonic() + WAIT
+    while (remaining := deadline - time.monotonic()) > 0:
+        poller = zmq.Poller()
+        poller.register(gate.sock, zmq.POLLIN)
+        poller.register(fd, zmq.POLLIN)
+        events = dict(poller.poll(remaining * 1000))
+        if gate.sock in events:
+            gate.on_readable()
+        if fd in events:
+            return _watcher_mask(events[fd])
+    raise AssertionError(f"fd {fd} did not become readable within {WAIT} s")
+
+
+def test_watcher_connects_at_its_deadline_says_hello_then_what_happened(make, endpoint, root):
+    # The root appears: at the next attempt the watcher connects with its credentials (its
+    # service's name and password), says hello first, then the reports it made before its
+    # first connection, in order; the back-off starts again from the start.
+    w = make(password=password_for(KEY, "svc"))
     w.spawn("start", {}, None)
     w.connect("ipc://" + endpoint)
     w.clock.now = w.next_deadline()
     w.on_deadlines()  # fails: back-off grows
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(endpoint)
-    listener.listen()
-    try:
-        w.clock.now = w.next_deadline()
-        w.on_deadlines()
-        assert w.root is not None and w.next_deadline() is None
-        assert w.reconnect_delay == RECONNECT_FIRST and w.pending == []
-        conn, _ = listener.accept()
-        conn.settimeout(WAIT)
-        conn.sendall(zmtp.handshake(b"ROUTER"))
-        w.on_root(_wait_readable(w.root.fileno()))
-        w.on_root(select.POLLOUT)
-        decoder, got = zmtp.Decoder(), []
-        while len(got) < 2:
-            got += decoder.feed(conn.recv(65536))
-        kinds = [protocol.decode_report(frames[-1])["kind"] for frames in got]
-        assert kinds == ["hello", "spawned"]
-        hello = protocol.decode_report(got[0][-1])
-        assert hello["service"] == "svc" and hello["pid"] == 7000 and hello["role"] == "start"
-        # The root goes away: the next attempt is RECONNECT_FIRST away, and what is reported
-        # meanwhile is not queued (the next hello carries the state).
-        conn.close()
-        w.on_root(_wait_readable(w.root.fileno()))
-        assert w.root is None and w.next_deadline() == w.clock.now + RECONNECT_FIRST
-        w.report("ready")
-        assert w.pending == []
-    finally:
-        listener.close()
+    assert w.reconnect_delay > RECONNECT_FIRST
+    root.bind()
+    w.clock.now = w.next_deadline()
+    w.on_deadlines()
+    assert w.root is not None and w.next_deadline() is None
+    assert w.reconnect_delay == RECONNECT_FIRST and w.pending == []
+    got = exchange(w, root, 2)
+    assert [frames[0].bytes for frames in got] == [b"svc", b"svc"]  # its routing id
+    assert {frames[0].get("User-Id") for frames in got} == {"svc"}  # what it authenticated as
+    assert root.gate.peer_pids == {"svc": os.getpid()} and root.refused == []
+    kinds = [protocol.decode_report(frames[-1].bytes)["kind"] for frames in got]
+    assert kinds == ["hello", "spawned"]
+    hello = protocol.decode_report(got[0][-1].bytes)
+    assert hello["service"] == "svc" and hello["pid"] == 7000 and hello["role"] == "start"
+    assert hello["watcher_pid"] == os.getpid()
+    # The root goes away: the next attempt is RECONNECT_FIRST away, and what is reported
+    # meanwhile is not queued (the next hello carries the state).
+    root.router.close(0)
+    w.on_root(_readable_tending_the_gate(w.root.fileno(), root.gate))
+    assert w.root is None and w.next_deadline() == w.clock.now + RECONNECT_FIRST
+    w.report("ready")
+    assert w.pending == []
+
+
+def test_watcher_with_the_wrong_password_gets_nothing_through(make, endpoint, root):
+    # Another service's password: the root's ZAP handler refuses it, and not one report
+    # arrives; the watcher sees the connection end and tries again later. (libzmq ends a
+    # refused connection when its handshake interval passes: 5 s at the root, 0.5 s here.)
+    w = make(password=password_for(KEY, "other"))
+    w.spawn("start", {}, None)
+    root.router.setsockopt(zmq.HANDSHAKE_IVL, 500)
+    root.bind()
+    w.connect("ipc://" + endpoint)
+    assert w.root is not None
+    with pytest.raises(AssertionError, match="received 0 messages"):
+        exchange(w, root, 1)
+    assert root.refused == [f"refused a watcher connection for 'svc' from pid {os.getpid()}: "
+                            f"wrong or unknown credentials"]
+    assert w.root is None and w.next_deadline() is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,11 +419,16 @@ def test_watcher_reports_the_exit_not_ready_failed_when_the_pipe_closes_as_it_ex
     # has seen the EOF); it exits within the grace: one report, "exited". (Reporting
     # ready_failed at the EOF, as the watcher once did, fails this test every time.)
     w = make(fake=False)
-    child = spawn_python(w, "import os, signal\n"
-                            "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})\n"
-                            "os.close(20)\n"
-                            "signal.sigwait({signal.SIGUSR1})\n"
-                            "os._exit(3)\n")
+    # SIGUSR1 blocked from the exec on (the mask is inherited), so however early it comes
+    # it is waited for, never fatal.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    try:
+        child = spawn_python(w, "import os, signal\n"
+                                "os.close(20)\n"
+                                "signal.sigwait({signal.SIGUSR1})\n"
+                                "os._exit(3)\n")
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     w.on_fd(w.procs.ready_fd, _wait_readable(w.procs.ready_fd))
     assert w.procs.ready_fd is None  # the EOF was read
     assert reports(w) == [("spawned", "start")]  # nothing said yet: the exit may be coming

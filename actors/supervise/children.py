@@ -151,7 +151,10 @@ class ServiceProcesses:
             pass_fds.append(target)
             return None
         # Any other number: moved into place in the child, just before exec (the pipe's own
-        # end is close-on-exec, the copy at `target` is not).
+        # end is close-on-exec, the copy at `target` is not). The pipe may have got that very
+        # number: then dup2 would do nothing and leave it close-on-exec.
+        if write_end == target:
+            return lambda: os.set_inheritable(target, True)
         return lambda: os.dup2(write_end, target)
 
     def _apply_limits(self, launch: dict[str, Any]) -> None:

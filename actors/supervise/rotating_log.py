@@ -202,6 +202,15 @@ def read_tail(path: str, keep: int, limit: int) -> tuple[bytes, bool]:
     Files are opened newest first and one seen twice is skipped, so a rotation happening
     while they are read does not show the same lines twice.
     """
+    data, truncated, _ = read_tail_at(path, keep, limit)
+    return data, truncated
+
+
+def read_tail_at(path: str, keep: int, limit: int
+                 ) -> tuple[bytes, bool, tuple[int, int, int]]:
+    """`read_tail`, and where the tail ends: (device, inode, offset) of `path` as read, so
+    that a follower can go on from exactly there (`cli/follow_file.py`)."""
+    end = (0, 0, 0)
     chunks: list[bytes] = []
     seen: set[tuple[int, int]] = set()
     wanted = limit
@@ -219,6 +228,8 @@ def read_tail(path: str, keep: int, limit: int) -> tuple[bytes, bool]:
                 continue
             seen.add((stat.st_dev, stat.st_ino))
             size = f.seek(0, os.SEEK_END)
+            if index == 0:
+                end = (stat.st_dev, stat.st_ino, size)
             if wanted <= 0:
                 truncated = size > 0
                 if truncated:
@@ -236,4 +247,4 @@ def read_tail(path: str, keep: int, limit: int) -> tuple[bytes, bool]:
     data = b"".join(reversed(chunks))
     if cut_in_a_line and b"\n" in data:
         data = data[data.index(b"\n") + 1:]
-    return data, truncated
+    return data, truncated, end
