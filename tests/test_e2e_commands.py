@@ -258,3 +258,13 @@ def _is_zombie(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_a_template_named_with_an_empty_argument_is_refused(sup):
+    sup.write("worker", "type = process\ncommand = sleep 1000 $1\n")
+    sup.write("boot", "")
+    sup.start()
+    result = sup.ctl("start", "worker@")
+    assert result.code == 1
+    assert result.err == "zeroctl: 'worker@' is not a valid service name\n"
+    assert "worker@" not in sup.statuses()

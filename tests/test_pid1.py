@@ -73,6 +73,10 @@ class Container:
         self.start(*args)
         return self.finish()
 
+    def finish_run(self, *args: str) -> tuple[int, str, str]:
+        self.start(*args)
+        return self.finish()
+
     def finish(self) -> tuple[int, str, str]:
         """Wait for zeroinit to exit by itself (a test failure if it does not, in time)."""
         try:
@@ -303,3 +307,14 @@ def test_reexec_as_pid1_keeps_main_and_every_service(box):
     assert box.pid1() == root and box.proc.poll() is None
     assert ctl("shutdown").returncode == 0
     assert box.finish()[0] == 128 + signal.SIGTERM
+
+
+@pytest.mark.parametrize("make, status", [
+    (lambda base: str(base / "no-such-program"), 127),
+    (lambda base: str(base), 126),  # a directory: found, not executable
+])
+def test_a_main_that_cannot_be_executed_exits_127_or_126(box, make, status):
+    # As a shell says it, and as Docker users expect: 127 not found, 126 not executable.
+    code, out, err = box.finish_run("--", make(box.base))
+    assert code == status, err
+    assert "[FAILED] main" in out

@@ -111,4 +111,6 @@ def is_valid_service_name(name: str) -> bool:
     allowed = lambda c: c.isalnum() or c in "._-" or ord(c) >= 0x80  # noqa: E731
     if not all(allowed(c) for c in base):
         return False
+    if arg == "":
+        return False  # `worker@`: a template named with nothing to fill it
     return arg is None or all(allowed(c) or c in "@:+" for c in arg)

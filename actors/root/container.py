@@ -11,11 +11,12 @@ failed.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 from collections.abc import Callable, Iterable
 
-from actors.engine import Engine, Snapshot
+from actors.engine import Engine, Snapshot, StopReason
 from actors.signames import signal_number
 from actors.loader.spec import LogType, RestartPolicy, ServiceSpec, ServiceType
 
@@ -46,7 +47,10 @@ def exit_status(main: Snapshot) -> int:
     """The container's exit status from `main` as it stopped."""
     exit = main.last_exit
     if exit is None:
-        return 1  # it never ran
+        if main.stop_reason is StopReason.EXEC_FAILED:
+            # As a shell (and Docker) says it: 127 not found, 126 found but not executable.
+            return 127 if main.reason.endswith(os.strerror(errno.ENOENT)) else 126
+        return 1  # it never ran: its dependencies failed
     if exit.signal:
         return 128 + signal_number(exit.signal)
     return exit.code or 0
