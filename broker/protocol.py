@@ -107,6 +107,7 @@ REQUESTS: dict[str, dict[str, Check]] = {
     "cancel": {},                                           # ends this client's streams
     "shutdown": {},
     "reexec": {},                                           # the root execs itself
+    "scale": {"name": STR, "count": INT},                   # a pool's new size
 }
 
 # Root -> client.

@@ -99,6 +99,13 @@ def reload(args: argparse.Namespace, session: Session) -> ExitCode:
     return ExitCode.OK
 
 
+def scale(args: argparse.Namespace, session: Session) -> ExitCode:
+    """Resize a pool; prints the pool's status object with --json."""
+    result = session.call("scale", name=args.name, count=args.count)
+    session.show(result, render.scaled)
+    return ExitCode.OK
+
+
 def events(args: argparse.Namespace, session: Session) -> ExitCode:
     seen: dict[str, dict[str, Any]] = {}  # each service's last status in the stream
     for message in session.stream("events"):

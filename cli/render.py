@@ -34,14 +34,30 @@ def _notes(status: dict[str, Any]) -> str:
     if status.get("explicit"):
         notes.append("explicit")
     if status.get("instances"):
-        inst = status["instances"]
-        notes.append(f"{inst['started']}/{inst['total']} instances started")
+        notes.append(_instances(status["instances"], "/") + " instances started")
     if status["failed"] or status["state"] == "stopped":
         if status.get("reason"):
             notes.append(status["reason"])
         elif status.get("stop_reason") not in (None, "normal"):
             notes.append(status["stop_reason"])
     return ", ".join(notes)
+
+
+def _instances(inst: dict[str, Any], of: str) -> str:
+    # "wanted" is newer than "total" (they are equal); an older supervisor sends only "total".
+    return f"{inst['started']}{of}{inst.get('wanted', inst['total'])}"
+
+
+def _leaving(inst: dict[str, Any]) -> str:
+    leaving = inst.get("leaving") or 0
+    return f" ({leaving} more stopping)" if leaving else ""
+
+
+def scaled(status: dict[str, Any]) -> str:
+    """After `zeroctl scale`: the pool's new size and where it stands."""
+    inst = status["instances"]
+    return (f"Pool '{status['name']}' scaled to {inst['wanted']}: "
+            f"{_instances(inst, ' of ')} started{_leaving(inst)}.")
 
 
 def table(statuses: list[dict[str, Any]]) -> str:
@@ -82,8 +98,8 @@ def _status_block(s: dict[str, Any]) -> str:
     if s.get("exit"):
         lines.append(f"  last exit:  {_describe_exit(s['exit'])}")
     if s.get("instances"):
-        inst = s["instances"]
-        lines.append(f"  instances:  {inst['started']} of {inst['total']} started")
+        lines.append(f"  instances:  {_instances(s['instances'], ' of ')} started"
+                     + _leaving(s["instances"]))
     for key, label in (("depends_on", "depends on"), ("depends_ms", "milestones"),
                        ("waits_for", "waits for")):
         if s.get(key):

@@ -83,6 +83,20 @@ def _one_name(optional: bool) -> Arguments:
     return arguments
 
 
+def _scale(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="a pool (a service with `instances`)")
+    parser.add_argument("count", metavar="N", type=_size,
+                        help="its new number of instances (0 allowed)")
+
+
+def _size(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of instances, got "
+                                         f"{text!r}") from None
+
+
 def _check(parser: argparse.ArgumentParser) -> None:
     from broker.endpoints import default_services_dirs
     parser.add_argument("-d", "--services-dir", action="append", dest="dirs", metavar="DIR",
@@ -124,6 +138,10 @@ COMMANDS: tuple[Command, ...] = (
             _one_name(optional=True)),
     Command("reload", "re-read a service description", commands.reload,
             _one_name(optional=False)),
+    Command("scale", "grow or shrink a pool to N instances (the highest indexes stop first)",
+            commands.scale, _scale,
+            "New instances start at once, in parallel, if the pool is active. The size is kept "
+            "across a reload of the pool and a restart of the supervisor."),
     Command("events", "one line per state change, until interrupted", commands.events),
     Command("shutdown", "stop everything in reverse dependency order; the supervisor exits",
             commands.shutdown),

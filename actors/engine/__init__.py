@@ -61,6 +61,13 @@ a `depends-ms` already satisfied) are broken when the dependency stops for good,
 a restart. A start failure fails the hard and still-waiting milestone dependents that were
 starting; `waits-for` never fails anything.
 
+Pools
+-----
+A pool is an internal service with a hard link to each instance. `resize` gives it new links
+in any state (unlike `reload`): a new link of an active pool acquires at once, so new
+instances start together; a dropped one is removed, highest index first, and its instance
+stopped for good. `remove` then forgets a stopped service that nothing depends on.
+
 Time
 ----
 Each service has at most one deadline (start, stop or restart delay). `next_deadline()` gives

@@ -8,15 +8,15 @@ a refusal is data, never an exception, and names what would have to change.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from actors.engine.graph import ServiceGraph
+from actors.engine.links import DeclaredLinks
 from actors.engine.model import Effect, ExitStatus, Idle, Role, Snapshot, State, TimerKind
 from actors.engine.phases import Input
-from actors.engine.record import DepLink, ServiceRecord
+from actors.engine.record import ServiceRecord
 from actors.engine.status import snapshot_of, status_object
 from actors.loader.spec import DepKind, ServiceSpec
 
@@ -42,10 +42,7 @@ class Engine:
 
     def __init__(self) -> None:
         self._g = ServiceGraph()
-        # Ordering links to services not loaded yet, by the missing name:
-        # name -> services that declared `after: name` / `before: name`.
-        self._pending_after: dict[str, list[str]] = defaultdict(list)
-        self._pending_before: dict[str, list[str]] = defaultdict(list)
+        self._links = DeclaredLinks(self._g)
 
     # -----------------------------------------------------------------------------------------
     # Loading
@@ -67,7 +64,7 @@ class Engine:
         for spec in specs:
             records[spec.name] = ServiceRecord(spec)
         for spec in specs:
-            self._link_declared(records[spec.name])
+            self._links.link(records[spec.name])
         self._g.process_queues()
 
     def reload(self, spec: ServiceSpec, now: float) -> Outcome:
@@ -91,45 +88,60 @@ class Engine:
             self._record(dep)  # the caller loads new dependencies first
         # New links first, old ones after: a dependency kept across the reload never sees its
         # activation count touch zero.
-        old_links = self._detach_declared(rec)
+        old_links = self._links.detach(rec)
         rec.spec = spec
-        self._link_declared(rec)
+        self._links.link(rec)
         for link in old_links:
             g.remove_link(link)
         g.process_queues()
         return ACCEPTED
 
-    def _link_declared(self, rec: ServiceRecord) -> None:
-        """Create the links `rec`'s spec declares, and those others declared towards it."""
-        g, records, name = self._g, self._g.records, rec.name
-        for kind, dep in rec.spec.dependencies():
-            if kind is DepKind.BEFORE:
-                if dep in records:
-                    g.add_link(records[dep], rec, DepKind.BEFORE)
-                else:
-                    self._pending_before[dep].append(name)
-            elif kind is DepKind.AFTER and dep not in records:
-                self._pending_after[dep].append(name)
-            else:
-                g.add_link(rec, records[dep], kind)
-        for waiter in self._pending_after.pop(name, ()):
-            if waiter in records:
-                g.add_link(records[waiter], rec, DepKind.AFTER)
-        for first in self._pending_before.pop(name, ()):
-            if first in records:
-                g.add_link(rec, records[first], DepKind.BEFORE)
+    def resize(self, spec: ServiceSpec, now: float) -> Outcome:
+        """A pool's new size (`zeroctl scale`): `spec` is the pool's internal service with its
+        new hard links; the caller loads new instances first. Unlike `reload`, allowed in any
+        state. A new link of an active pool acquires at once, so every new instance starts,
+        in parallel (a pool still waiting for its dependencies waits for these too). A dropped
+        link is removed highest index first, and its instance is stopped and kept stopped;
+        refused if another started service hard-depends on it."""
+        g = self._g
+        g.now = now
+        rec = self._record(spec.name)
+        old, new = rec.spec.depends_on, spec.depends_on
+        added = [self._record(name) for name in new if name not in old]
+        dropped = [self._record(name) for name in reversed(old) if name not in new]
+        for leaving in dropped:
+            blocking = tuple(name for name in self._hard_dependents(leaving)
+                             if name != rec.name)
+            if blocking:
+                return Outcome(False, f"cannot remove {leaving.name} from {rec.name}: "
+                               f"{_blocked(leaving.name, 'stop', blocking)}", blocking)
+        rec.spec = spec
+        for dep in added:
+            link = g.add_link(rec, dep, DepKind.REGULAR)
+            if rec.state is State.STARTING and rec.waiting_for_deps \
+                    and dep.state is not State.STARTED:
+                link.waiting_on = True
+        for leaving in dropped:
+            g.remove_link(next(link for link in rec.deps if link.dependency is leaving
+                               and link.kind is DepKind.REGULAR))
+            g.stop(leaving, bring_down=True)
+        if dropped:
+            g.dependency_started(rec)  # it may have been waiting for those only
+        g.process_queues()
+        return ACCEPTED
 
-    def _detach_declared(self, rec: ServiceRecord) -> list[DepLink]:
-        """The links `rec`'s spec declared (not those others declared towards it), for the
-        caller to remove; pending ordering links by `rec` are forgotten at once."""
-        declared = [link for link in rec.deps if link.kind is not DepKind.BEFORE]
-        declared += [link for link in rec.dependents if link.kind is DepKind.BEFORE]
-        for pending, names in ((self._pending_after, rec.spec.after),
-                               (self._pending_before, rec.spec.before)):
-            for other in names:
-                if rec.name in pending.get(other, ()):
-                    pending[other].remove(rec.name)
-        return declared
+    def remove(self, name: str) -> Outcome:
+        """Forget a stopped service nothing depends on (an instance a pool shrank away)."""
+        rec = self._record(name)
+        if rec.state is not State.STOPPED or rec.required_by:
+            return Outcome(False, f"cannot remove {name} while it is {rec.state.value}")
+        held = tuple(link.dependent.name for link in rec.dependents if not link.is_ordering)
+        if held:
+            return Outcome(False, f"cannot remove {name}: {', '.join(held)} depend on it", held)
+        self._links.unlink(rec)
+        rec.timer = None  # its heap entry, if any, goes stale
+        del self._g.records[name]
+        return ACCEPTED
 
     def __contains__(self, name: str) -> bool:
         return name in self._g.records

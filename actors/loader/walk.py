@@ -28,6 +28,7 @@ dinit fails the dependent). Services that fail are never returned; `load` raises
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from dataclasses import dataclass, field
@@ -266,8 +267,20 @@ def _pool(description: Description) -> Description:
     assert description.pool is not None and description.path is not None
     count, line = description.pool
     name, path = description.name, description.path
-    links = [Link(DepKind.REGULAR, f"{name}@{i}", path, line, "instances") for i in range(count)]
+    links = [Link(DepKind.REGULAR, instance, path, line, "instances")
+             for instance in instance_names(name, count)]
     spec = ServiceSpec(name=name, type=ServiceType.INTERNAL, instances=count,
                        source=source_of(path))
     # The file's other settings are the instances'; its problems are reported by them.
     return Description(name, path, with_links(spec, links), links, [])
+
+
+def pool_of_size(pool: ServiceSpec, count: int) -> ServiceSpec:
+    """A pool's internal service resized to `count` instances (`zeroctl scale`; 0 allowed)."""
+    assert pool.instances is not None
+    return dataclasses.replace(pool, instances=count,
+                               depends_on=tuple(instance_names(pool.name, count)))
+
+
+def instance_names(pool: str, count: int) -> list[str]:
+    return [f"{pool}@{i}" for i in range(count)]

@@ -82,6 +82,7 @@ class ControlServer:
             "release": self.release, "wake": self.wake, "signal": self.signal,
             "logs": self.logs, "tree": self.tree, "reload": self.reload, "events": self.events,
             "cancel": self.cancel, "shutdown": self.shutdown, "reexec": self.reexec,
+            "scale": self.scale,
         }
         assert set(self.handlers) == set(protocol.REQUESTS), "a request kind without a handler"
 
@@ -293,32 +294,23 @@ class ControlServer:
                 self.on_logs_report(request, self.orders.output_of(name), False)
 
     def tree(self, envelope: Envelope, request: dict) -> Any:
-        if request["name"] is not None:
-            roots = [self._service(request["name"])]
-        else:
-            depended = {dep for spec in self.engine.specs().values() for dep in spec.requires()}
-            roots = [name for name in self.engine.names() if name not in depended]
-        rows = []
-        for root in roots:
-            stack = [(root, 0, None)]
-            while stack:
-                name, depth, link = stack.pop()
-                status = self.services.status(name)
-                rows.append({"name": name, "depth": depth, "link": link,
-                             "state": status["state"], "target": status["target"],
-                             "failed": status["failed"]})
-                spec = self.engine.spec(name)
-                children = [(dep, kind) for kind, dep in spec.dependencies()
-                            if not kind.is_ordering]
-                for child, kind in reversed(children):
-                    stack.append((child, depth + 1, kind.value))
-        return rows
+        name = request["name"]
+        return self.services.tree(None if name is None else self._service(name))
 
     def reload(self, envelope: Envelope, request: dict) -> Any:
         name = request["name"]
         if not is_valid_service_name(name):
             raise CommandError(protocol.E_UNKNOWN_SERVICE, f"{name!r} is not a valid service name")
         error = self.services.reload(name, self.ports.clock())
+        self.ports.settle()
+        if error:
+            raise CommandError(protocol.E_REFUSED, error)
+        return self.services.status(name)
+
+    def scale(self, envelope: Envelope, request: dict) -> Any:
+        self._refuse_while_shutting_down("scale pools")
+        name = self._service(request["name"])
+        error = self.services.scale(name, request["count"], self.ports.clock())
         self.ports.settle()
         if error:
             raise CommandError(protocol.E_REFUSED, error)
@@ -363,7 +355,9 @@ class ControlServer:
                                                         service=service, data=data))
 
     def after_effects(self) -> None:
-        """Answer the waiters whose services got where they wait for."""
+        """Answer the waiters whose services got where they wait for (and forget the pools'
+        instances that stopped for good)."""
+        self.services.pools.forget_stopped()
         still = []
         for waiter in self.waiters:
             waiter.settle(self.engine.snapshot)

@@ -134,7 +134,8 @@ class Root:
             self.ctx, self.options.endpoint, self.options.endpoint_given,
             self.options.socket_mode, self.console)
         self.actor_endpoint = endpoints.actor_endpoint(self.control_endpoint)
-        self.succession = Succession(endpoints.ipc_path(self.actor_endpoint) or "", self.console)
+        self.succession = Succession(endpoints.ipc_path(self.actor_endpoint) or "", self.console,
+                                     self.services.pools.sizes)
         saved = self.succession.load()
         self.gate = WatcherGate(self.ctx, saved.key, refused=lambda why: self.console.log_limited(
             "actor-socket", why))
@@ -196,7 +197,6 @@ class Root:
         if not started:
             self.exit_status = 1
             self.console.log("no service could be started; exiting")
-
 
     def _step(self) -> None:
         now = self.now()

@@ -75,7 +75,9 @@ class Reports:
             self.console.log_limited("actor-socket", f"dropped a {kind} report from "
                                      f"{service!r}, which has not said hello")
             return
-        if kind != "hello" and service not in self.engine:
+        # (A retiring watcher's last words may come after its service left the engine: an
+        # instance a pool shrank away.)
+        if kind not in ("hello", "retired") and service not in self.engine:
             self.console.log_limited("actor-socket", f"dropped a {kind} report from a "
                                      f"watcher of an unknown service {service!r}")
             return

@@ -1,5 +1,6 @@
-"""The loaded services: the loader reads descriptions on demand and the engine gets them; the
-status objects handed to clients are built here (the engine's, plus a pool's summary).
+"""The loaded services: the loader reads descriptions on demand and the engine gets them, with
+each pool at its run-time size (`pools.py`); the status objects handed to clients are built
+here (the engine's, plus a pool's summary).
 
 Every failure is one sentence for the user: the first error, with file and line, and how many
 more there are.
@@ -13,6 +14,7 @@ from typing import Any
 from actors.engine import Engine
 from actors.loader.errors import LoadFailure
 from actors.loader.walk import ServiceLoader
+from actors.root.pools import Pools, ScaleRefused
 
 
 class Services:
@@ -21,13 +23,14 @@ class Services:
         self.engine = engine
         self.loader = loader
         self.warn = warn  # the loader's warnings (a soft dependency dropped, ...), said once
+        self.pools = Pools(engine, loader)
 
     def ensure_loaded(self, name: str) -> str | None:
         """Load `name` (and what it needs) if it isn't yet; an error sentence, or None."""
         if name in self.engine:
             return None
         try:
-            specs = self.loader.load(name, self.engine.specs())
+            specs = self.pools.sized(self.loader.load(name, self.engine.specs()))
         except LoadFailure as failure:
             return one_sentence(failure)
         for warning in self.loader.warnings:
@@ -40,7 +43,7 @@ class Services:
         if name not in self.engine:
             return self.ensure_loaded(name)
         try:
-            specs = self.loader.reload(name, self.engine.specs())
+            specs = self.pools.sized(self.loader.reload(name, self.engine.specs()))
         except LoadFailure as failure:
             return f"cannot reload {name}: {one_sentence(failure)}"
         self.engine.add(spec for spec in specs if spec.name != name)
@@ -48,13 +51,51 @@ class Services:
         outcome = self.engine.reload(new, now)
         return None if outcome.ok else outcome.message
 
+    def scale(self, name: str, count: int, now: float) -> str | None:
+        """Resize a loaded pool; an error sentence (not a pool, a bad size, a refusal, an
+        instance that cannot be loaded), or None."""
+        try:
+            self.pools.scale(name, count, now)
+        except ScaleRefused as refusal:
+            return str(refusal)
+        except LoadFailure as failure:
+            return f"cannot scale {name} to {count}: {one_sentence(failure)}"
+        return None
+
     def status(self, name: str) -> dict[str, Any]:
         status = self.engine.status(name)
         spec = self.engine.spec(name)
-        if spec.instances:
+        if spec.instances is not None:
+            # total (= wanted) and started count the pool's instances; leaving, those a
+            # shrink dropped that have not stopped yet.
             states = [self.engine.state(dep).value for dep in spec.depends_on]
-            status["instances"] = {"total": len(states), "started": states.count("started")}
+            status["instances"] = {"total": len(states), "wanted": spec.instances,
+                                   "started": states.count("started"),
+                                   "leaving": self.pools.leaving_from(name)}
         return status
+
+    def tree(self, root: str | None) -> list[dict[str, Any]]:
+        """The rows of `zeroctl tree`: from `root`, else from every service nothing depends
+        on, depth first, each with its depth and the kind of link that leads to it."""
+        if root is not None:
+            roots = [root]
+        else:
+            depended = {dep for spec in self.engine.specs().values() for dep in spec.requires()}
+            roots = [name for name in self.engine.names() if name not in depended]
+        rows = []
+        for top in roots:
+            stack: list[tuple[str, int, str | None]] = [(top, 0, None)]
+            while stack:
+                name, depth, link = stack.pop()
+                status = self.status(name)
+                rows.append({"name": name, "depth": depth, "link": link,
+                             "state": status["state"], "target": status["target"],
+                             "failed": status["failed"]})
+                children = [(dep, kind) for kind, dep in self.engine.spec(name).dependencies()
+                            if not kind.is_ordering]
+                for child, kind in reversed(children):
+                    stack.append((child, depth + 1, kind.value))
+        return rows
 
     def initial(self, named: list[str] | None, container_mode: bool) -> list[str]:
         """What to start: the services named, else `boot`; a cinit tree without `boot` starts

@@ -19,8 +19,12 @@ from actors.root.watcher_table import WatcherTable
 
 
 class Succession:
-    def __init__(self, actor_socket: str, console: Console):
+    def __init__(self, actor_socket: str, console: Console,
+                 pool_sizes: dict[str, int] | None = None):
         self.console = console
+        # The pools' run-time sizes (`Pools.sizes`, shared): saved for the next root, and
+        # seeded from the previous one's before any pool is loaded.
+        self.pool_sizes = {} if pool_sizes is None else pool_sizes
         self.path = state_file.path_for(actor_socket)
         self.takeback: TakeBack | None = None
         self.keeper: Keeper | None = None
@@ -42,6 +46,7 @@ class Succession:
         is forked. (While a take-back runs, the file keeps the previous root's facts, key
         included, until the services are back: a root that dies meanwhile loses nothing.)"""
         self.keeper = Keeper(self.path, state_file.SavedState(key=saved.key), state_file.save)
+        self.pool_sizes.update(saved.scale)
         takeback = TakeBack(saved, now)
         if not takeback.collecting:
             self.save(engine, watchers)
@@ -96,7 +101,8 @@ class Succession:
             return  # the previous root's facts stay on disk until they are taken over
         self.keeper.state.root_pid = os.getpid()
         try:
-            self.keeper.update(engine, watchers.watcher_pids(), watchers.verified_daemons())
+            self.keeper.update(engine, watchers.watcher_pids(), watchers.verified_daemons(),
+                               self.pool_sizes)
         except OSError as exc:
             self.console.log_limited("state-file", f"cannot write the state file "
                                      f"{self.path}: {exc.strerror}")

@@ -123,11 +123,14 @@ class Keeper:
         self._written = b""
         self._start_times: dict[int, int] = {}
 
-    def update(self, engine: Engine, watcher_pids: dict[str, int], pids: dict[str, int]) -> None:
-        """`pids`: each service's daemon, as verified by the watcher table."""
+    def update(self, engine: Engine, watcher_pids: dict[str, int], pids: dict[str, int],
+               pool_sizes: dict[str, int] | None = None) -> None:
+        """`pids`: each service's daemon, as verified by the watcher table; `pool_sizes`: the
+        pools sized at run time (`zeroctl scale`)."""
         explicit, restarts, started = engine.durable_facts()
         state = self.state
         state.explicit, state.restarts, state.started = explicit, restarts, started
+        state.scale = dict(pool_sizes or {})
         state.watchers = watcher_pids
         state.daemons = {}
         for service, pid in pids.items():
