@@ -107,6 +107,7 @@ REQUESTS: dict[str, dict[str, Check]] = {
     "cancel": {},                                           # ends this client's streams
     "shutdown": {},
     "reexec": {},                                           # the root execs itself
+    "metrics": {},                                          # Prometheus text, 0.0.4
 }
 
 # Root -> client.
