@@ -3,12 +3,14 @@
 A plain path means `ipc://PATH`. The control endpoint's default depends on who runs zeroinit
 (see `default_control_endpoint`); the actor endpoint, where watchers connect, is always a local
 ipc socket beside it. An ipc socket lives in a directory of mode 0700 and is itself 0600 unless
-`--socket-mode` says otherwise, so only its owner can drive the supervisor.
+`--socket-mode` says otherwise, so only its owner can drive the supervisor. `--metrics`
+takes a HOST:PORT of its own (`parse_http_address`).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import stat
 
 IPC = "ipc://"
@@ -58,6 +60,26 @@ def _check_tcp(endpoint: str) -> None:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise EndpointError(f"endpoint {endpoint!r} has port {port!r}: a port is a number "
                             f"from 1 to 65535")
+
+
+def parse_http_address(text: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets, [::1]:9100; an empty HOST is every interface)
+    -> (host, port). Raises EndpointError."""
+    host, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        raise EndpointError(f"--metrics {text!r} is not HOST:PORT with a port from 1 to 65535")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise EndpointError(f"--metrics {text!r}: write an IPv6 address in brackets, "
+                            f"[{host}]:{port}")
+    try:
+        socket.getaddrinfo(host or None, int(port), type=socket.SOCK_STREAM,
+                           flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise EndpointError(f"--metrics {text!r}: cannot resolve {host!r} "
+                            f"({exc.strerror or exc})") from None
+    return host, int(port)
 
 
 def ipc_path(endpoint: str) -> str | None:

@@ -108,6 +108,7 @@ REQUESTS: dict[str, dict[str, Check]] = {
     "shutdown": {},
     "reexec": {},                                           # the root execs itself
     "scale": {"name": STR, "count": INT},                   # a pool's new size
+    "metrics": {},                                          # Prometheus text, 0.0.4
 }
 
 # Root -> client.

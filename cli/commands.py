@@ -127,6 +127,17 @@ def shutdown(args: argparse.Namespace, session: Session) -> ExitCode:
     return ExitCode.OK
 
 
+def metrics(args: argparse.Namespace, session: Session) -> ExitCode:
+    """The text as the root wrote it (with --json, a JSON string)."""
+    text = session.call("metrics")
+    if args.json:
+        session.emit(text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return ExitCode.OK
+
+
 def reexec(args: argparse.Namespace, session: Session) -> ExitCode:
     """The root re-executes itself; answered once the new one serves (its `started` time
     tells it from the old, as the pid stays the same)."""

@@ -147,6 +147,8 @@ COMMANDS: tuple[Command, ...] = (
             commands.shutdown),
     Command("reexec", "the supervisor re-executes itself (after an upgrade); no service "
             "restarts", commands.reexec),
+    Command("metrics", "the supervisor's metrics, in Prometheus' text format (0.0.4)",
+            commands.metrics),
     Command("check", "validate service descriptions offline (no supervisor needed)",
             offline.check, _check),
     Command("convert", "supervisord.conf to service files", offline.convert, _convert),

@@ -36,7 +36,7 @@ exit status:
   0    every service stopped and nothing is active any more, or `zeroctl shutdown`,
        SIGTERM or SIGINT
   1    no service could be started, or main's dependencies failed (main never ran)
-  2    bad usage (unknown option, bad endpoint)
+  2    bad usage (unknown option, bad endpoint, a --metrics address that is not HOST:PORT)
   N    with -- CMD: main's exit status, or 128+N if signal N killed it"""
 
 
@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", metavar="PROFILE",
                         help="use NAME.PROFILE variants of cinit-style services "
                              "(default: none)")
+    parser.add_argument("--metrics", metavar="HOST:PORT",
+                        help="serve the metrics in Prometheus' text format at "
+                             "http://HOST:PORT/metrics (default: not served; zeroctl "
+                             "metrics prints them)")
     from cli.version import version_action
     parser.add_argument("--version", action=version_action("zeroinit"),
                         help="print zeroinit's version and exit")
@@ -98,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
             print("zeroinit: a tcp:// endpoint needs CURVE keys (--curve-dir), which this "
                   "version does not provide yet; use an ipc endpoint", file=sys.stderr)
             return 2
+    if args.metrics is not None:
+        from broker.endpoints import EndpointError, parse_http_address
+        try:
+            parse_http_address(args.metrics)
+        except EndpointError as exc:
+            print(f"zeroinit: {exc}", file=sys.stderr)
+            return 2
     # The zygote first, before the root's own imports: it is forked from a small process, so
     # the pages its watchers share with it are few and dense (see actors/supervise/zygote.py).
     from actors.root.zygote_client import ZygoteClient
@@ -106,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     from actors.root.loop import Root, RootOptions
     reexec.arguments = list(argv if command is None else argv + ["--"] + command)
     options = RootOptions(quiet=args.quiet, profile=args.profile, ready_fd=args.ready_fd,
-                          socket_mode=args.socket_mode, main_command=command, zygote=zygote)
+                          socket_mode=args.socket_mode, main_command=command, zygote=zygote,
+                          metrics=args.metrics)
     if args.services:
         options.services = args.services
         options.services_given = True

@@ -53,6 +53,7 @@ class Ports:
     shutdown: Callable[[str], None]            # begin an orderly shutdown, saying why
     console: Console
     reexec: Callable[[], None] = lambda: None  # re-execute the root once this step is done
+    metrics: Callable[[], str] = lambda: ""    # the metrics' text (metrics.py)
 
 
 class CommandError(Exception):
@@ -83,6 +84,7 @@ class ControlServer:
             "logs": self.logs, "tree": self.tree, "reload": self.reload, "events": self.events,
             "cancel": self.cancel, "shutdown": self.shutdown, "reexec": self.reexec,
             "scale": self.scale,
+            "metrics": self.metrics,
         }
         assert set(self.handlers) == set(protocol.REQUESTS), "a request kind without a handler"
 
@@ -331,6 +333,9 @@ class ControlServer:
         self.shutdown_waiters.append((envelope, request["id"]))
         self.ports.shutdown("shutdown requested")
         return _LATER
+
+    def metrics(self, envelope: Envelope, request: dict) -> Any:
+        return self.ports.metrics()
 
     def reexec(self, envelope: Envelope, request: dict) -> Any:
         self._refuse_while_shutting_down("re-execute")

@@ -1,10 +1,11 @@
 """The root actor: the supervisor's one event loop.
 
 It owns the engine and decides; it never forks a daemon and never blocks. One `zmq.Poller`
-watches the control and actor sockets, the ZAP handler, the zygote, the signal wake-up fd and
-the taken-back watchers' pidfds; the earliest deadline is the poll timeout, so an idle root
-never wakes. Every input becomes an engine event, and the engine's effects become orders,
-console lines and replies (`apply_effects`). How it ends is `exit_phases.py`.
+watches the control and actor sockets, the ZAP handler, the zygote, the signal wake-up fd,
+the taken-back watchers' pidfds and the sockets of `--metrics` (metrics_http.py); the earliest
+deadline is the poll timeout, so an idle root never wakes. Every input becomes an engine
+event, and the engine's effects become orders, console lines and replies (`apply_effects`).
+How it ends is `exit_phases.py`.
 
 An unexpected error while handling one message is logged and the loop goes on. One that
 escapes a whole step re-executes the root (`reexec.py`), which takes its watchers back
@@ -25,11 +26,12 @@ import zmq
 from actors.engine import (Chain, Engine, Event, Idle, Kill, Log, Notify, Rejected, Retire,
                            Signal, Spawn)
 from actors.loader.walk import ServiceLoader
-from actors.root import container, reexec, startup
+from actors.root import container, metrics_http, reexec, startup
 from actors.root.console import Console
 from actors.root.control import ControlServer, Ports
 from actors.root.exit_phases import ExitPhases
 from actors.root.launch import launch_for
+from actors.root.metrics import Metrics
 from actors.root.reports import Reports
 from actors.root.services import Services
 from actors.root.succession import Succession
@@ -56,6 +58,7 @@ class RootOptions:
     endpoint_given: bool = False       # -s given (else a fallback may be used)
     main_command: list[str] | None = None  # container mode: `-- CMD [ARG...]`
     zygote: ZygoteClient | None = None    # forked already (early, from a small process)
+    metrics: str | None = None            # --metrics HOST:PORT
 
 
 class Root:
@@ -65,6 +68,7 @@ class Root:
         self.engine = Engine()
         self.loader = ServiceLoader(options.dirs, dict(os.environ), options.profile)
         self.services = Services(self.engine, self.loader, self.console.log)
+        self.metrics = Metrics(self.engine, lambda: len(self.watchers))
         self.finished = False
         self.exit_status = 0
         self.main_ended = False   # container mode: main's end was handled
@@ -146,7 +150,7 @@ class Root:
         self.control = ControlServer(Ports(
             engine=self.engine, services=self.services, orders=self.watchers, clock=self.now,
             reply=self._reply, settle=self.apply_effects, shutdown=self.begin_shutdown,
-            console=self.console, reexec=self._request_reexec))
+            console=self.console, reexec=self._request_reexec, metrics=self.metrics.text))
         self.reports = Reports(self.watchers, self.engine, self.control, self.console, self.now,
                                peer_pid=self.gate.peer_pids.get)
         self.ending = ExitPhases(self.engine, self.services, self.watchers, self.console,
@@ -155,6 +159,8 @@ class Root:
         for item in (self.gate.sock, self.actor_sock, self.zygote.fileno(),
                      self._wake_r.fileno()):
             self.poller.register(item, zmq.POLLIN)
+        self.http = metrics_http.MetricsHttp.open(self.options.metrics, self.metrics.text,
+                                                  self.poller)
         # Nothing starts until a previous root's watchers are back (or the wait is over).
         self.reports.takeback = self.succession.begin(saved, self.engine, self.watchers,
                                                       self.now())
@@ -202,7 +208,8 @@ class Root:
         now = self.now()
         collecting = self.succession.collecting
         deadlines = [d for d in (self.engine.next_deadline(), self.ending.deadline(now),
-                                 self.succession.deadline()) if d is not None]
+                                 self.succession.deadline(), self.http.deadline())
+                     if d is not None]
         timeout = max(0, (min(deadlines) - now) * 1000) if deadlines else None
         self.poller.modify(self.zygote.fileno(),
                            zmq.POLLIN | (zmq.POLLOUT if self.zygote.outbox else 0))
@@ -213,6 +220,8 @@ class Root:
                 self._drain(self.actor_sock, self._on_report)
             elif item is self.gate.sock:
                 self.gate.on_readable()
+            elif item in self.http:
+                self.http.on_fd(item, events, self.now())
             elif item in self.succession.pidfds:
                 self.succession.on_pidfd(item, self.poller, self.reports.on_watcher_gone)
             elif item == self.zygote.fileno():
@@ -222,6 +231,7 @@ class Root:
                     self._on_zygote()
             elif item == self._wake_r.fileno():
                 self._on_signals()
+        self.http.expire(self.now())
         if self.succession.due(self.now()):
             self.succession.finish(self._begin_serving, self.engine, self.watchers)
         self.engine.advance(self.now())
@@ -261,6 +271,7 @@ class Root:
 
     def _on_notify(self, effect: Notify) -> None:
         self.console.on_notify(effect)
+        self.metrics.on_notify(effect)
         self.control.on_notify(effect)
         if effect.service == container.MAIN and self.options.main_command is not None:
             self._on_main(effect)
@@ -334,7 +345,7 @@ class Root:
         for signum in data:
             name = signal.Signals(signum).name
             if signum == signal.SIGCHLD:
-                self._reap()
+                startup.reap_children(self.zygote.pid, self.reports.on_watcher_gone)
             elif signum == signal.SIGQUIT or (signum == signal.SIGINT and
                                               self.engine.shutting_down):
                 self.console.log(f"received {name} during shutdown; killing what is left")
@@ -346,19 +357,6 @@ class Root:
             elif signum in container.FORWARDED_SIGNALS and container.MAIN in self.engine \
                     and self.engine.pid(container.MAIN) is not None:
                 self.watchers.send(container.MAIN, "signal", signal=name, group=False)
-
-    def _reap(self) -> None:
-        """Reap whatever ended among our children: orphans re-parented to us (we are a child
-        subreaper, or PID 1), watchers whose zygote is gone, the zygote itself."""
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            if pid != self.zygote.pid:
-                self.reports.on_watcher_gone(pid)
 
     def begin_shutdown(self, reason: str) -> None:
         if not self.engine.shutting_down:
@@ -382,6 +380,8 @@ class Root:
         gate = getattr(self, "gate", None)
         if gate is not None:
             gate.close()
+        if getattr(self, "http", None) is not None:
+            self.http.close()
         succession = getattr(self, "succession", None)
         if succession is not None:
             succession.close(clean and self.owns_files)

@@ -1,6 +1,6 @@
 """The root's start-up chores, kept out of its loop: binding the control and actor sockets
 (with the fallback to a private /tmp directory when the default one cannot be used), the
-signal wake-up fd, telling `--ready-fd`, and waiting for a child at the end.
+signal wake-up fd, telling `--ready-fd`, reaping children, and waiting for a child at the end.
 """
 
 from __future__ import annotations
@@ -87,3 +87,18 @@ def wait_for(pid: int, timeout: float) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def reap_children(zygote_pid: int, on_gone: Callable[[int], None]) -> None:
+    """Reap whatever ended among the root's children: orphans re-parented to it (it is a
+    child subreaper, or PID 1), watchers whose zygote is gone, the zygote itself; `on_gone`
+    hears of each but the zygote (whose end its socket tells)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid != zygote_pid:
+            on_gone(pid)
