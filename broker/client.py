@@ -8,7 +8,10 @@ the reply's error code. `stream` yields the `event`/`output` messages of a strea
 Not reaching the supervisor within the timeout raises `Unreachable`.
 
 For a local ipc endpoint without CURVE, the client speaks ZMTP itself (broker/zmtp.py) and never
-imports pyzmq, which keeps `zeroctl status` fast; otherwise it uses a pyzmq DEALER.
+imports pyzmq, which keeps `zeroctl status` fast; otherwise it uses a pyzmq DEALER, a CURVE
+client when given `curve` (`{"public", "secret", "server"}`, Z85; see broker/curve.py
+`client_keys`). A handshake the server refuses (a key it does not know) is `Unreachable`
+at once, saying so.
 """
 
 from __future__ import annotations
@@ -90,7 +93,9 @@ class _ZmqTransport:
             self._sock.curve_secretkey = curve["secret"]
             self._sock.curve_publickey = curve["public"]
             self._sock.curve_serverkey = curve["server"]
-        self._monitor = self._sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._monitor = self._sock.get_monitor_socket(
+            zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+            | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
         self._sock.connect(endpoint)
         self._poller = zmq.Poller()
         self._poller.register(self._sock, zmq.POLLIN)
@@ -108,8 +113,18 @@ class _ZmqTransport:
                 raise TimedOut(f"no answer from the supervisor at {self._endpoint}")
             if self._sock in ready:
                 return self._sock.recv_multipart()[-1]
-            self._monitor.recv_multipart()
-            raise Unreachable(f"lost the connection to the supervisor at {self._endpoint}")
+            raise Unreachable(self._why(self._monitor.recv_multipart()))
+
+    def _why(self, event: list[bytes]) -> str:
+        from zmq.utils.monitor import parse_monitor_message
+        what = parse_monitor_message(event)["event"]
+        if what == self._zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            return (f"the supervisor at {self._endpoint} refused our CURVE key (is our *.pub "
+                    f"in its admin or read-only folder?)")
+        if what == self._zmq.EVENT_DISCONNECTED:
+            return f"lost the connection to the supervisor at {self._endpoint}"
+        return (f"the CURVE handshake with {self._endpoint} failed (is the key in our "
+                f"broker folder the supervisor's?)")
 
     def close(self) -> None:
         self._sock.disable_monitor()

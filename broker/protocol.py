@@ -150,6 +150,31 @@ ORDERS: dict[str, dict[str, Check]] = {
 
 REQUEST_ID = "id"
 
+# Who a client is, on a CURVE endpoint: the role its authenticated key has (broker/curve.py;
+# the ZAP User-Id on each of its messages), never anything it says. An ipc client is admin:
+# the socket file's permissions decide who may connect at all.
+ROLE_ADMIN = "admin"
+ROLE_READ_ONLY = "read-only"
+# What a read-only client may ask: the kinds that only look (shared/DESIGN.md lists `list`,
+# `status`, `tree`, `logs`, `events`, `nodes`; issue 11 adds `metrics`), with `hello` and
+# `cancel`, which change nothing but the client's own streams. `nodes` and `metrics` are
+# named before they are kinds, so that they are read-only the day they come.
+READ_ONLY_REQUESTS = frozenset({"hello", "list", "status", "tree", "logs", "events", "cancel",
+                                "nodes", "metrics"})
+
+
+def forbidden(role: str | None, request: dict[str, Any]) -> str | None:
+    """Why a client of `role` may not make `request` (decoded), or None if it may. Any role
+    but admin is read-only, so an unexpected one gets less, never more."""
+    if role == ROLE_ADMIN:
+        return None
+    kind = request["kind"]
+    if kind not in READ_ONLY_REQUESTS:
+        return f"{kind} is refused: this client's key is read-only (it may only look)"
+    if kind == "logs" and request.get("clear"):
+        return "logs --clear is refused: this client's key is read-only (it may only look)"
+    return None
+
 # ---------------------------------------------------------------------------------------------
 # Encode / decode
 # ---------------------------------------------------------------------------------------------

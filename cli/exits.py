@@ -28,6 +28,7 @@ E_USAGE = "usage"
 E_UNREACHABLE = "unreachable"
 E_BAD_ENDPOINT = "bad-endpoint"
 E_NO_SERVICES = "no-services"
+E_KEYGEN = "keygen"
 E_INTERNAL = "internal"
 
 _STATUS_OF_REPLY_CODE = {

@@ -1,5 +1,6 @@
-"""zeroctl's commands that need no supervisor: `check` (validate service descriptions) and
-`completion` (the bash or zsh completion script, with the command list taken from the table).
+"""zeroctl's commands that need no supervisor: `check` (validate service descriptions),
+`keygen` (a CURVE key pair, broker/curve.py), `convert` (supervisord.conf) and `completion`
+(the bash or zsh completion script, with the command list taken from the table).
 
 `check` prints every problem, errors and warnings alike, on stderr (`FILE:LINE: SETTING:
 PROBLEM`, warnings prefixed `warning: `) and a one-line summary on stdout. A services
@@ -13,7 +14,7 @@ import argparse
 import os
 import sys
 
-from cli.exits import E_NO_SERVICES, ExitCode, Failure
+from cli.exits import E_KEYGEN, E_NO_SERVICES, ExitCode, Failure
 
 
 def check(args: argparse.Namespace, session) -> ExitCode:
@@ -64,6 +65,21 @@ def _summary(checked: int, errors: int, warnings: int) -> str:
     if warnings:
         found += f", {count(warnings, 'warning')}"
     return f"{count(checked, 'service')} checked: {found}."
+
+
+def keygen(args: argparse.Namespace, session) -> ExitCode:
+    """A CURVE key pair in `args.directory`; the two file names on stdout (JSON: an object)."""
+    from broker.curve import CurveError, keygen as write_pair
+    try:
+        secret, public = write_pair(args.directory, args.name)
+    except CurveError as exc:
+        raise Failure(str(exc), ExitCode.FAILED, E_KEYGEN) from None
+    if args.json:
+        session.emit({"secret": str(secret), "public": str(public)})
+    else:
+        print(f"secret key pair: {secret} (keep it there, mode 600)")
+        print(f"public key:      {public} (hand this one out)")
+    return ExitCode.OK
 
 
 def completion(args: argparse.Namespace, session) -> ExitCode:

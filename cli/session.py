@@ -31,11 +31,27 @@ class Session:
         except EndpointError as exc:
             where = "-s" if given is not None else "ZEROINIT_SOCKET"
             raise Failure(f"{where}: {exc}", ExitCode.USAGE, E_BAD_ENDPOINT) from None
-        if endpoint.startswith(TCP):
-            raise Failure(f"{endpoint}: a tcp:// endpoint needs CURVE keys (--curve-dir), which "
-                          f"this version does not provide yet; use an ipc endpoint",
+        if endpoint.startswith(TCP) and not self._curve_dir:
+            raise Failure(f"{endpoint}: a tcp:// endpoint needs CURVE keys: give --curve-dir "
+                          f"DIR (see zeroctl keygen), or use an ipc endpoint",
                           ExitCode.USAGE, E_BAD_ENDPOINT)
         return endpoint
+
+    @property
+    def _curve_dir(self) -> str | None:
+        import os
+        return getattr(self.args, "curve_dir", None) or os.environ.get("ZEROINIT_CURVE_DIR")
+
+    def _curve(self, endpoint: str) -> dict[str, bytes] | None:
+        """Our key pair and the server's key, for a tcp:// endpoint (ipc needs none)."""
+        from broker.endpoints import TCP
+        if not endpoint.startswith(TCP):
+            return None
+        from broker.curve import CurveError, client_keys
+        try:
+            return client_keys(self._curve_dir)
+        except CurveError as exc:
+            raise Failure(f"--curve-dir: {exc}", ExitCode.USAGE, E_BAD_ENDPOINT) from None
 
     @property
     def client(self):
@@ -43,7 +59,9 @@ class Session:
         if self._client is None:
             from broker.client import Client, Unreachable
             try:
-                self._client = Client(self.endpoint, timeout=self.args.timeout)
+                endpoint = self.endpoint
+                self._client = Client(endpoint, timeout=self.args.timeout,
+                                      curve=self._curve(endpoint))
             except Unreachable as exc:
                 raise Failure(str(exc), ExitCode.UNREACHABLE, E_UNREACHABLE) from None
         return self._client

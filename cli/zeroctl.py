@@ -113,6 +113,15 @@ def _convert(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser)
 
 
+def _keygen(parser: argparse.ArgumentParser) -> None:
+    import socket
+    parser.add_argument("directory", metavar="DIR",
+                        help="where to write the key pair (made, mode 700, if missing)")
+    parser.add_argument("--name", default=socket.gethostname() or "zeroinit",
+                        help="the files' name: NAME.key_secret and NAME.pub (default: this "
+                             "host's name, %(default)s)")
+
+
 def _completion(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("shell", choices=("bash", "zsh"), help="the shell")
 
@@ -152,6 +161,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("check", "validate service descriptions offline (no supervisor needed)",
             offline.check, _check),
     Command("convert", "supervisord.conf to service files", offline.convert, _convert),
+    Command("keygen", "write a CURVE key pair (for tcp:// endpoints and --curve-dir)",
+            offline.keygen, _keygen,
+            "Writes DIR/NAME.key_secret (the pair; mode 600: keep it there) and DIR/NAME.pub "
+            "(the public half: copy it into a server's DIR/admin or DIR/read-only, or, for a "
+            "server's key, into each client's DIR/broker)."),
     Command("completion", "print the shell completion script (bash or zsh)",
             offline.completion, _completion,
             "bash: source <(zeroctl completion bash); zsh: source <(zeroctl completion zsh)."),
@@ -182,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the supervisor's control endpoint: a path, ipc://PATH or "
                              "tcp://HOST:PORT (default: $ZEROINIT_SOCKET, else "
                              f"{where})")
+    common.add_argument("--curve-dir", default=argparse.SUPPRESS, metavar="DIR",
+                        help="CURVE keys for a tcp:// endpoint: our key pair is the one "
+                             "*.key_secret file in DIR, the server's public key the one *.pub "
+                             "file in DIR/broker (default: $ZEROINIT_CURVE_DIR, else none: "
+                             "tcp:// is refused)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print JSON only on stdout, for scripts (default: text)")
     common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",

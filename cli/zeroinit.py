@@ -57,10 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a services directory, searched in order (repeatable; default: "
                              f"{' '.join(default_services_dirs())})")
     parser.add_argument("-s", "--socket", metavar="ENDPOINT",
-                        help="the control endpoint: a path (ipc) or ipc://PATH (default: "
-                             f"$ZEROINIT_SOCKET, else {where})")
+                        help="the control endpoint: a path (ipc), ipc://PATH, or "
+                             "tcp://HOST:PORT with --curve-dir (default: $ZEROINIT_SOCKET, "
+                             f"else {where})")
     parser.add_argument("--socket-mode", type=octal, default=0o600, metavar="MODE",
                         help="permissions of an ipc control socket (default: 600)")
+    parser.add_argument("--curve-dir", metavar="DIR",
+                        default=os.environ.get("ZEROINIT_CURVE_DIR"),
+                        help="CURVE keys for a tcp:// endpoint: the supervisor's key pair is "
+                             "the one *.key_secret file in DIR (zeroctl keygen DIR); clients "
+                             "whose *.pub key is in DIR/admin may send every command, in "
+                             "DIR/read-only only look; others are refused (default: "
+                             "$ZEROINIT_CURVE_DIR, else none: tcp:// is refused)")
     parser.add_argument("--ready-fd", type=int, metavar="N",
                         help="write a byte to fd N once the control endpoint accepts commands "
                              "(default: none)")
@@ -98,9 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         except endpoints.EndpointError as exc:
             print(f"zeroinit: {exc}", file=sys.stderr)
             return 2
-        if endpoint.startswith(endpoints.TCP):
-            print("zeroinit: a tcp:// endpoint needs CURVE keys (--curve-dir), which this "
-                  "version does not provide yet; use an ipc endpoint", file=sys.stderr)
+        if endpoint.startswith(endpoints.TCP) and not args.curve_dir:
+            print(f"zeroinit: {endpoint}: a tcp:// endpoint needs CURVE keys: give "
+                  f"--curve-dir DIR (see zeroctl keygen), or use an ipc endpoint",
+                  file=sys.stderr)
             return 2
     if args.metrics is not None:
         from broker.endpoints import EndpointError, parse_http_address
@@ -118,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     reexec.arguments = list(argv if command is None else argv + ["--"] + command)
     options = RootOptions(quiet=args.quiet, profile=args.profile, ready_fd=args.ready_fd,
                           socket_mode=args.socket_mode, main_command=command, zygote=zygote,
-                          metrics=args.metrics)
+                          metrics=args.metrics, curve_dir=args.curve_dir)
     if args.services:
         options.services = args.services
         options.services_given = True

@@ -90,7 +90,10 @@ def test_scale_up_starts_the_new_instances_in_parallel(sup):
     assert statuses["pool@2"]["state"] == statuses["pool@3"]["state"] == "starting"
     assert statuses["pool"]["instances"]["started"] == 2
     go.touch()
-    sup.wait_until(_all_started(4), "the four instances to be started")
+    # Each instance's own events (the pool's summary is not in an event's status object).
+    sup.wait_until(lambda s: all(s.get(f"pool@{i}", {}).get("state") == "started"
+                                 for i in range(4)), "the four instances to be started")
+    assert _all_started(4)(sup.statuses())
     assert {n: p for n, p in _pids(sup).items() if n in before} == before
 
 

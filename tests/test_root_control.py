@@ -394,3 +394,16 @@ def test_control_shutdown_begins_at_once_and_answers_on_exit(h):
     by_id = {m["id"]: m for m in h.sent()}
     assert by_id[20]["ok"] is True
     assert by_id[21]["error"]["code"] == protocol.E_SHUTTING_DOWN
+
+
+@pytest.mark.parametrize("role", [protocol.ROLE_READ_ONLY, None, "someone"])
+def test_control_read_only_role_is_refused_a_start_and_nothing_happens(h, role):
+    # A client whose key is read-only (or of a role the server does not know) asks to start
+    # web: unauthorised, with the reason, and the engine is untouched; it may still look.
+    h.frames.clear()
+    h.server.on_frames([*CLIENT, protocol.encode("start", id=1, names=["web"], wait=False)],
+                       role)
+    assert "read-only" in error(h.sent(), protocol.E_UNAUTHORISED)["message"]
+    assert "web" not in h.engine and "db" not in h.engine
+    h.server.on_frames([*CLIENT, protocol.encode("list", id=2)], role)
+    ok(h.sent(), request_id=2)

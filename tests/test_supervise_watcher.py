@@ -26,11 +26,13 @@ from types import SimpleNamespace
 import pytest
 import zmq
 
-from actors.root.watcher_gate import WatcherGate, password_for, secure_actor_socket
+from actors.root.watcher_gate import (WATCHERS_DOMAIN, WatcherGate, password_for,
+                                      secure_actor_socket)
 from actors.supervise.children import Exit
 from actors.supervise.watcher import (ESCALATION_LAG, READY_EOF_GRACE, RECONNECT_FIRST,
                                       RECONNECT_MAX, Watcher)
 from broker import protocol
+from broker.zap import ZapHandler
 
 WAIT = 10.0  # the deadline for a real event (a pipe's EOF, a process's exit)
 
@@ -289,17 +291,20 @@ KEY = b"k" * 32  # the root's secret, from which each watcher's password is deri
 @pytest.fixture
 def root(endpoint):
     """The root's actor socket, as the root makes it: a ROUTER that is a PLAIN server whose
-    peers the root's own ZAP handler (WatcherGate) lets in, or not. Nothing is bound yet."""
+    peers the root's own ZAP handler lets in, or not (the `watchers` domain answered by
+    WatcherGate, as in the root). Nothing is bound yet."""
     ctx = zmq.Context()
     refused: list[str] = []
-    gate = WatcherGate(ctx, KEY, refused.append)
+    zap = ZapHandler(ctx, lambda domain, why: refused.append(why))
+    gate = WatcherGate(KEY)
+    zap.serve(WATCHERS_DOMAIN, gate.verdict)
     router = ctx.socket(zmq.ROUTER)
     router.setsockopt(zmq.LINGER, 0)
     secure_actor_socket(router)
-    yield SimpleNamespace(gate=gate, router=router, refused=refused,
+    yield SimpleNamespace(gate=gate, zap=zap, router=router, refused=refused,
                           bind=lambda: router.bind("ipc://" + endpoint))
     router.close(0)
-    gate.close()
+    zap.close()
     ctx.term()
 
 
@@ -318,13 +323,13 @@ def exchange(w: Watcher, root: SimpleNamespace, count: int) -> list[list[zmq.Fra
         remaining = deadline - time.monotonic()
         assert remaining > 0 and w.root is not None, f"the root received {len(got)} messages"
         poller = zmq.Poller()
-        poller.register(root.gate.sock, zmq.POLLIN)
+        poller.register(root.zap.sock, zmq.POLLIN)
         poller.register(root.router, zmq.POLLIN)
         fd = w.root.fileno()
         poller.register(fd, zmq.POLLIN | (zmq.POLLOUT if w.root.wants_write else 0))
         events = dict(poller.poll(remaining * 1000))
-        if root.gate.sock in events:
-            root.gate.on_readable()
+        if root.zap.sock in events:
+            root.zap.on_readable()
         if fd in events:
             w.on_root(_watcher_mask(events[fd]))
         while True:
@@ -335,7 +340,7 @@ def exchange(w: Watcher, root: SimpleNamespace, count: int) -> list[list[zmq.Fra
     return got
 
 
-def _readable_tending_the_gate(fd: int, gate: WatcherGate) -> int:
+def _readable_tending_the_gate(fd: int, gate: ZapHandler) -> int:
     """Wait for `fd` as the root does, polling its ZAP handler meanwhile: libzmq tears down
     a closed connection's ZAP pipe only when the handler's socket is used."""
     deadline = time.monotonic() + WAIT
@@ -378,7 +383,7 @@ def test_watcher_connects_at_its_deadline_says_hello_then_what_happened(make, en
     # The root goes away: the next attempt is RECONNECT_FIRST away, and what is reported
     # meanwhile is not queued (the next hello carries the state).
     root.router.close(0)
-    w.on_root(_readable_tending_the_gate(w.root.fileno(), root.gate))
+    w.on_root(_readable_tending_the_gate(w.root.fileno(), root.zap))
     assert w.root is None and w.next_deadline() == w.clock.now + RECONNECT_FIRST
     w.report("ready")
     assert w.pending == []

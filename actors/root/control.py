@@ -90,8 +90,9 @@ class ControlServer:
 
     # --- dispatch -----------------------------------------------------------------------------
 
-    def on_frames(self, frames: list[bytes]) -> None:
-        """One message from a client: [identity, payload], or REQ-style [identity, b"", payload]."""
+    def on_frames(self, frames: list[bytes], role: str | None = protocol.ROLE_ADMIN) -> None:
+        """One message from a client: [identity, payload], or REQ-style [identity, b"", payload],
+        from a client of `role` (its key's, on CURVE; see `protocol.forbidden`)."""
         if len(frames) == 3 and frames[1] == b"":
             envelope, payload = tuple(frames[:2]), frames[2]
         elif len(frames) == 2:
@@ -107,6 +108,8 @@ class ControlServer:
         request_id = request["id"]
         handler = self.handlers[request["kind"]]
         try:
+            if why := protocol.forbidden(role, request):
+                raise CommandError(protocol.E_UNAUTHORISED, why)
             result = handler(envelope, request)
         except CommandError as exc:
             self._send(envelope, protocol.reply_error(request_id, exc.code, exc.message,

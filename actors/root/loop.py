@@ -19,7 +19,6 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
 
 import zmq
 
@@ -32,33 +31,19 @@ from actors.root.control import ControlServer, Ports
 from actors.root.exit_phases import ExitPhases
 from actors.root.launch import launch_for
 from actors.root.metrics import Metrics
+from actors.root.options import RootOptions
 from actors.root.reports import Reports
 from actors.root.services import Services
 from actors.root.succession import Succession
-from actors.root.watcher_gate import WatcherGate, secure_actor_socket
+from actors.root.watcher_gate import WATCHERS_DOMAIN, WatcherGate, secure_actor_socket
 from actors.root.watcher_table import WatcherTable
 from actors.root.zygote_client import ZygoteClient
 from actors.supervise.subreaper import become_subreaper
-from broker import endpoints
+from broker import endpoints, protocol
 from broker.listen import close_router
+from broker.zap import ZapHandler
 
 SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-@dataclass
-class RootOptions:
-    services: list[str] = field(default_factory=lambda: ["boot"])
-    dirs: list[str] = field(default_factory=endpoints.default_services_dirs)
-    endpoint: str = field(default_factory=endpoints.default_control_endpoint)
-    socket_mode: int = 0o600
-    ready_fd: int | None = None
-    quiet: bool = False
-    profile: str | None = None
-    services_given: bool = False       # SERVICE... named on the command line
-    endpoint_given: bool = False       # -s given (else a fallback may be used)
-    main_command: list[str] | None = None  # container mode: `-- CMD [ARG...]`
-    zygote: ZygoteClient | None = None    # forked already (early, from a small process)
-    metrics: str | None = None            # --metrics HOST:PORT
 
 
 class Root:
@@ -134,15 +119,21 @@ class Root:
             SHUTDOWN_SIGNALS + container.FORWARDED_SIGNALS + (signal.SIGCHLD, signal.SIGQUIT))
         reexec.unblock_signals()  # blocked by a root that re-executed into this one
         self.ctx = zmq.Context(io_threads=1)
+        # The context's one ZAP handler, before any secured socket is bound; each domain is
+        # refused until its authority is served.
+        self.zap = ZapHandler(self.ctx, refused=lambda domain, why: self.console.log_limited(
+            domain.decode(errors="replace"), why))
+        curve = startup.curve_roles(self.options, self.zap, self.console)
         self.control_sock, self.control_endpoint = startup.bind_control(
             self.ctx, self.options.endpoint, self.options.endpoint_given,
-            self.options.socket_mode, self.console)
+            self.options.socket_mode, self.console, curve)
+        self.control_secured = self.control_endpoint.startswith(endpoints.TCP)
         self.actor_endpoint = endpoints.actor_endpoint(self.control_endpoint)
         self.succession = Succession(endpoints.ipc_path(self.actor_endpoint) or "", self.console,
                                      self.services.pools.sizes)
         saved = self.succession.load()
-        self.gate = WatcherGate(self.ctx, saved.key, refused=lambda why: self.console.log_limited(
-            "actor-socket", why))
+        self.gate = WatcherGate(saved.key)
+        self.zap.serve(WATCHERS_DOMAIN, self.gate.verdict)
         self.actor_sock = startup.bind(self.ctx, self.actor_endpoint, 0o600, secure_actor_socket)
         self.owns_files = True
         self.watchers = WatcherTable(self.zygote, self.actor_sock, self.actor_endpoint,
@@ -156,7 +147,7 @@ class Root:
         self.ending = ExitPhases(self.engine, self.services, self.watchers, self.console,
                                  keep=lambda: {self.zygote.pid}, settle=self.apply_effects)
         self.poller = zmq.Poller()
-        for item in (self.gate.sock, self.actor_sock, self.zygote.fileno(),
+        for item in (self.zap.sock, self.actor_sock, self.zygote.fileno(),
                      self._wake_r.fileno()):
             self.poller.register(item, zmq.POLLIN)
         self.http = metrics_http.MetricsHttp.open(self.options.metrics, self.metrics.text,
@@ -215,11 +206,11 @@ class Root:
                            zmq.POLLIN | (zmq.POLLOUT if self.zygote.outbox else 0))
         for item, events in self.poller.poll(timeout):
             if item is self.control_sock:
-                self._drain(self.control_sock, self.control.on_frames)
+                self._drain(self.control_sock, self._on_control)
             elif item is self.actor_sock:
                 self._drain(self.actor_sock, self._on_report)
-            elif item is self.gate.sock:
-                self.gate.on_readable()
+            elif item is self.zap.sock:
+                self.zap.on_readable()
             elif item in self.http:
                 self.http.on_fd(item, events, self.now())
             elif item in self.succession.pidfds:
@@ -241,6 +232,12 @@ class Root:
         if not collecting:
             self.finished = self.ending.check(self.now())
 
+    def _on_control(self, frames: list[zmq.Frame]) -> None:
+        # On CURVE each frame carries the role of its sender's key (broker/curve.py); an ipc
+        # client is admin (the socket's permissions decided who may connect).
+        role = frames[-1].get("User-Id") if self.control_secured else protocol.ROLE_ADMIN
+        self.control.on_frames([f.bytes for f in frames], role)
+
     def _on_report(self, frames: list[zmq.Frame]) -> None:
         # Each frame says whom its sender authenticated as (see watcher_gate.py).
         self.reports.on_frames([f.bytes for f in frames], frames[-1].get("User-Id"))
@@ -249,7 +246,7 @@ class Root:
         # Bounded, so one chatty peer can't starve the others.
         for _ in range(1000):
             try:
-                frames = sock.recv_multipart(zmq.NOBLOCK, copy=sock is not self.actor_sock)
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
             try:
@@ -377,9 +374,9 @@ class Root:
         control = getattr(self, "control", None)
         if control is not None:
             control.on_exit()
-        gate = getattr(self, "gate", None)
-        if gate is not None:
-            gate.close()
+        zap = getattr(self, "zap", None)
+        if zap is not None:
+            zap.close()
         if getattr(self, "http", None) is not None:
             self.http.close()
         succession = getattr(self, "succession", None)

@@ -1,6 +1,7 @@
-"""The root's start-up chores, kept out of its loop: binding the control and actor sockets
-(with the fallback to a private /tmp directory when the default one cannot be used), the
-signal wake-up fd, telling `--ready-fd`, reaping children, and waiting for a child at the end.
+"""The root's start-up chores, kept out of its loop: the CURVE keys of a tcp:// control
+endpoint, binding the control and actor sockets (with the fallback to a private /tmp
+directory when the default one cannot be used), the signal wake-up fd, telling `--ready-fd`,
+reaping children, and waiting for a child at the end.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import zmq
 
 from actors.root.console import Console
 from broker import endpoints
+from actors.root.options import RootOptions
+from broker.curve import CONTROL_DOMAIN, CurveError, Roles
 from broker.listen import bind_router
+from broker.zap import ZapHandler
 
 
 class StartupError(Exception):
@@ -30,12 +34,37 @@ def bind(ctx: zmq.Context, endpoint: str, mode: int,
         raise StartupError(str(exc)) from None
 
 
+def curve_roles(options: RootOptions, zap: ZapHandler, console: Console) -> Roles | None:
+    """For a tcp:// control endpoint, the keys of `--curve-dir`, answering the `control` ZAP
+    domain from now on; None for ipc:// (its file's permissions decide)."""
+    if not endpoints.normalise(options.endpoint).startswith(endpoints.TCP):
+        return None
+    if not options.curve_dir:
+        raise StartupError(f"{options.endpoint}: a tcp:// endpoint needs CURVE keys: give "
+                           f"--curve-dir DIR (see zeroctl keygen), or use an ipc endpoint")
+    try:
+        roles = Roles(options.curve_dir)
+    except CurveError as exc:
+        raise StartupError(f"--curve-dir: {exc}") from None
+    if not roles.known:
+        console.log(f"no client key in {options.curve_dir}/admin or "
+                    f"{options.curve_dir}/read-only yet: every client is refused until one "
+                    f"is put there")
+    zap.serve(CONTROL_DOMAIN, roles.verdict)
+    return roles
+
+
 def bind_control(ctx: zmq.Context, endpoint: str, given: bool, mode: int,
-                 console: Console) -> tuple[zmq.Socket, str]:
+                 console: Console, curve: Roles | None = None) -> tuple[zmq.Socket, str]:
     """The control socket and its endpoint. A default endpoint that cannot be used (a
     container may have no writable /run) falls back to a private directory in /tmp; one the
-    user gave does not."""
+    user gave does not. A tcp:// one is a CURVE server of `curve`'s keys (cli/zeroinit.py
+    refuses tcp:// without them); an ipc:// one relies on the file's permissions."""
     endpoint = endpoints.normalise(endpoint)
+    if endpoint.startswith(endpoints.TCP):
+        if curve is None:
+            raise StartupError(f"{endpoint}: a tcp:// endpoint needs CURVE keys (--curve-dir)")
+        return bind(ctx, endpoint, mode, curve.configure), endpoint
     try:
         return bind(ctx, endpoint, mode), endpoint
     except StartupError as exc:

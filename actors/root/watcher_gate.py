@@ -14,7 +14,8 @@ The handler also requires the peer to run as our own user (the ipc peer credenti
 puts in the ZAP address, `host:uid:gid:pid`) and remembers the peer's pid per service, so a
 hello whose `watcher_pid` is not the pid that connected is not believed.
 
-It runs in the root's loop (the root polls `sock`): there are no threads in the root.
+The gate is the authority of the `watchers` domain of the root's one ZAP handler
+(broker/zap.py), which runs in the root's loop: there are no threads in the root.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable
-
 import zmq
 
-ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+from broker.zap import Verdict
+
 WATCHERS_DOMAIN = b"watchers"
 
 
@@ -46,59 +46,35 @@ def secure_actor_socket(sock: zmq.Socket) -> None:
 
 
 class WatcherGate:
-    """The ZAP handler: lets in only watchers that know their service's password."""
+    """The `watchers` domain's authority: lets in only watchers that know their password."""
 
-    def __init__(self, ctx: zmq.Context, key: bytes, refused: Callable[[str], None]):
+    def __init__(self, key: bytes):
         # Any service name: a watcher of a service that no longer exists must still get in,
         # to be told to stop.
         self.key = key
-        self.refused = refused  # told one line for each refusal (the caller rate-limits it)
         self.uid = os.geteuid()
         self.peer_pids: dict[str, int] = {}
-        self.sock = ctx.socket(zmq.REP)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.bind(ZAP_ENDPOINT)
 
     def password(self, service: str) -> bytes:
         return password_for(self.key, service)
 
-    def on_readable(self) -> None:
-        for _ in range(1000):
-            try:
-                request = self.sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            self.sock.send_multipart(self.answer(request))
-
-    def answer(self, request: list[bytes]) -> list[bytes]:
-        """The ZAP reply to one request: 200 with the service as user id, or 400."""
-        if len(request) < 6:
-            return [b"1.0", request[1] if len(request) > 1 else b"", b"500",
-                    b"malformed ZAP request", b"", b""]
-        version, request_id, domain, address, _identity, mechanism = request[:6]
-        credentials = request[6:]
-
-        def refuse(why: str) -> list[bytes]:
-            self.refused(why)
-            return [version, request_id, b"400", why.encode()[:255], b"", b""]
-
-        if domain != WATCHERS_DOMAIN or mechanism != b"PLAIN" or len(credentials) != 2:
-            return refuse(f"refused a connection to the actor socket without a watcher's "
-                          f"credentials (domain {domain!r}, mechanism {mechanism!r})")
+    def verdict(self, address: bytes, mechanism: bytes, credentials: list[bytes]) -> Verdict:
+        """Let a watcher in under its service's name, or say why not."""
+        if mechanism != b"PLAIN" or len(credentials) != 2:
+            return Verdict.refuse(f"refused a connection to the actor socket without a "
+                                  f"watcher's credentials (mechanism {mechanism!r})")
         user, password = credentials
         service = user.decode(errors="replace")
         uid, pid = _peer(address)
         if uid is not None and uid != self.uid:
-            return refuse(f"refused a watcher connection for {service!r} from uid {uid}")
+            return Verdict.refuse(f"refused a watcher connection for {service!r} from uid {uid}")
         if not hmac.compare_digest(password, self.password(service)):
-            return refuse(f"refused a watcher connection for {service!r}"
-                          f"{f' from pid {pid}' if pid else ''}: wrong or unknown credentials")
+            return Verdict.refuse(f"refused a watcher connection for {service!r}"
+                                  f"{f' from pid {pid}' if pid else ''}: wrong or unknown "
+                                  f"credentials")
         if pid is not None:
             self.peer_pids[service] = pid
-        return [version, request_id, b"200", b"OK", user, b""]
-
-    def close(self) -> None:
-        self.sock.close(0)
+        return Verdict(user)
 
 
 def _peer(address: bytes) -> tuple[int | None, int | None]:
