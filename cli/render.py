@@ -88,6 +88,8 @@ def _status_block(s: dict[str, Any]) -> str:
     lines = [f"{s['name']} ({s['type']})",
              f"  state:      {state} (target {s['target']})",
              f"  activation: {'explicit' if s['explicit'] else 'by dependents' if s['state'] != 'stopped' else 'none'}"]
+    if s.get("since"):
+        lines.append(f"  since:      {_since(s['since'])}")
     if s["pid"]:
         lines.append(f"  pid:        {s['pid']}")
     lines.append(f"  restarts:   {s['restarts']}")
@@ -105,6 +107,19 @@ def _status_block(s: dict[str, Any]) -> str:
         if s.get(key):
             lines.append(f"  {label + ':':<11} {', '.join(s[key])}")
     return "\n".join(lines)
+
+
+def _since(when: float, now: float | None = None) -> str:
+    """`14:02:11 (3m 12s ago)`: the local time of a state change, and how long ago."""
+    import time
+    now = time.time() if now is None else now
+    ago = max(0, int(now - when))
+    days, rest = divmod(ago, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m")) if v]
+    clock = time.strftime("%Y-%m-%d %H:%M:%S" if days else "%H:%M:%S", time.localtime(when))
+    return f"{clock} ({' '.join(parts[:2] + ([f'{seconds}s'] if len(parts) < 2 else []))} ago)"
 
 
 def outcome(result: dict[str, Any] | list[dict[str, Any]], command: str, waited: bool) -> str:

@@ -232,3 +232,18 @@ def test_bash_completion_offers_commands_and_running_services(sup):
     assert {"start", "stop", "status"} <= set(complete(ZEROCTL[0], "st"))
     assert complete(ZEROCTL[0], "-s", sup.socket, "stop", "w") == ["web"]
     assert set(complete(ZEROCTL[0], "-s", sup.socket, "status", "''")) == {"boot", "web"}
+
+
+def test_status_says_since_when(sup):
+    # The status object carries `since` (Unix seconds of the last state change) and the human
+    # status shows it with how long ago.
+    import time as _time
+    sup.write("web", "type = process\ncommand = sleep 1000\n")
+    before = _time.time()
+    sup.start("web")
+    sup.wait_state("web", "started")
+    status = sup.ctl("--json", "status", "web").json
+    assert before - 1 <= status["since"] <= _time.time()
+    human = sup.ctl("status", "web").out
+    assert any(line.startswith("  since:      ") and line.endswith("s ago)")
+               for line in human.splitlines()), human

@@ -269,6 +269,7 @@ class Root:
     def _on_notify(self, effect: Notify) -> None:
         self.console.on_notify(effect)
         self.metrics.on_notify(effect)
+        self.services.on_notify(effect)
         self.control.on_notify(effect)
         if effect.service == container.MAIN and self.options.main_command is not None:
             self._on_main(effect)

@@ -8,10 +8,12 @@ more there are.
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable
 from typing import Any
 
-from actors.engine import Engine
+from actors.engine import Engine, Notify
 from actors.loader.errors import LoadFailure
 from actors.loader.walk import ServiceLoader
 from actors.root.pools import Pools, ScaleRefused
@@ -23,6 +25,7 @@ class Services:
         self.engine = engine
         self.loader = loader
         self.warn = warn  # the loader's warnings (a soft dependency dropped, ...), said once
+        self.since: dict[str, float] = {}
         self.pools = Pools(engine, loader)
 
     def ensure_loaded(self, name: str) -> str | None:
@@ -62,8 +65,15 @@ class Services:
             return f"cannot scale {name} to {count}: {one_sentence(failure)}"
         return None
 
+    def on_notify(self, effect: Notify) -> None:
+        """A state change: when it happened, in wall-clock time (the engine keeps no wall
+        clock), for the status object's `since`."""
+        self.since[effect.service] = time.time()
+
     def status(self, name: str) -> dict[str, Any]:
         status = self.engine.status(name)
+        # Unix seconds of its last state change; null before one was seen by this root.
+        status["since"] = self.since.get(name)
         spec = self.engine.spec(name)
         if spec.instances is not None:
             # total (= wanted) and started count the pool's instances; leaving, those a
