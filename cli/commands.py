@@ -187,15 +187,15 @@ def logs(args: argparse.Namespace, session: Session) -> ExitCode:
             out.flush()
         return ExitCode.OK
     if result["type"] == "file":
-        _write_chunk(session, out, data)
+        _write_chunk(session, out, data, new=False)
         end = result.get("end")
         return _follow_file(session, result["path"], out, tuple(end) if end else None)
     # A buffer: the stream starts with its content, then carries new output as it comes.
     first = True
     for message in session.stream("logs", name=args.name, follow=True, clear=args.clear):
         chunk = last_lines(message["data"], args.lines) if first else message["data"]
+        _write_chunk(session, out, chunk, new=not first)
         first = False
-        _write_chunk(session, out, chunk)
     return ExitCode.OK
 
 
@@ -222,10 +222,28 @@ def _follow_file(session: Session, path: str, out,
     return ExitCode.OK
 
 
-def _write_chunk(session: Session, out, data: bytes) -> None:
+def _write_chunk(session: Session, out, data: bytes, new: bool = True) -> None:
+    """Print a chunk of output; with -t, each line that begins in a `new` chunk (one that
+    arrived while following, not the tail already kept) starts with its arrival time."""
     if session.args.json:
         session.emit({"name": session.args.name, "data": data.decode(errors="replace")},
                      compact=True)
+        return
+    if not data:
+        return
+    if new and getattr(session.args, "timestamps", False):
+        data = _stamped(session.args, data)
     elif data:
-        out.write(data)
-        out.flush()
+        session.args.mid_line = not data.endswith(b"\n")
+    out.write(data)
+    out.flush()
+
+
+def _stamped(args: argparse.Namespace, data: bytes) -> bytes:
+    import time
+    now = time.time()
+    stamp = (time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d} ")
+    lines = data.splitlines(keepends=True)
+    first = 1 if getattr(args, "mid_line", False) else 0  # that line began in an earlier chunk
+    args.mid_line = not data.endswith(b"\n")
+    return b"".join(line if i < first else stamp.encode() + line for i, line in enumerate(lines))

@@ -68,6 +68,8 @@ def _logs(parser: argparse.ArgumentParser) -> None:
                         help="only the last N lines (default: all that is kept)")
     parser.add_argument("--clear", action="store_true",
                         help="empty the buffer after printing it")
+    parser.add_argument("-t", "--timestamps", action="store_true",
+                        help="with -f: begin each new line with the time it arrived")
     parser.add_argument("name", metavar="NAME")
 
 

@@ -5,7 +5,9 @@ on a clean exit, JSON on stdout for errors, `events` saying why, `logs -n`."""
 from __future__ import annotations
 
 import os
+import re
 import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -237,13 +239,40 @@ def test_bash_completion_offers_commands_and_running_services(sup):
 def test_status_says_since_when(sup):
     # The status object carries `since` (Unix seconds of the last state change) and the human
     # status shows it with how long ago.
-    import time as _time
     sup.write("web", "type = process\ncommand = sleep 1000\n")
-    before = _time.time()
+    before = time.time()
     sup.start("web")
     sup.wait_state("web", "started")
     status = sup.ctl("--json", "status", "web").json
-    assert before - 1 <= status["since"] <= _time.time()
+    assert before - 1 <= status["since"] <= time.time()
     human = sup.ctl("status", "web").out
     assert any(line.startswith("  since:      ") and line.endswith("s ago)")
                for line in human.splitlines()), human
+
+
+def test_logs_follow_marks_each_restart_and_stamps_new_lines(sup):
+    # `logs -f -t`: the kept output as it is, then each new line with its arrival time, and a
+    # line marking each start of the process.
+    script = sup.script("talk.sh", """
+        echo "hello from $$"
+        exec sleep 1000
+    """)
+    sup.write("talk", f"type = process\ncommand = {script}\nlog-type = buffer\n"
+                      "restart = yes\nrestart-delay = 0.05\n")
+    sup.start("talk")
+    pid = sup.wait_state("talk", "started")["pid"]
+    sup.poll(lambda: "hello" in sup.ctl("logs", "talk").out, "the first line")
+    follower = subprocess.Popen([*ZEROCTL, "-s", sup.socket, "logs", "-f", "-t", "talk"],
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        assert follower.stdout.readline() == f"hello from {pid}\n"  # kept: not stamped
+        # The follow is registered once the kept output came back; now restart the process.
+        os.kill(pid, signal.SIGKILL)
+        stamp = r"\d\d:\d\d:\d\d\.\d\d\d "
+        marker = follower.stdout.readline()
+        assert re.fullmatch(stamp + r"--- talk started \(pid (\d+)\) ---\n", marker), marker
+        new = int(re.search(r"pid (\d+)", marker).group(1))
+        assert re.fullmatch(stamp + f"hello from {new}\n", follower.stdout.readline())
+    finally:
+        follower.send_signal(signal.SIGINT)
+        assert follower.wait(10) == 0

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from actors.engine import Engine, Notify, State
+from actors.engine import Engine, Event, Notify, State
 from actors.engine.status import status_object
 from actors.loader.spec import LogType, is_valid_service_name
 from actors.root.console import Console
@@ -350,6 +350,10 @@ class ControlServer:
     def on_notify(self, effect: Notify) -> None:
         for waiter in self.waiters:
             waiter.on_notify(effect)
+        if effect.event is Event.STARTED and self.streams.followed(effect.service):
+            # `logs -f` marks each (re)start of the process in the output it follows.
+            pid = f" (pid {effect.status.pid})" if effect.status.pid else ""
+            self.on_output(effect.service, f"--- {effect.service} started{pid} ---\n".encode())
         if self.streams.events:
             frame_fields = {"status": status_object(effect.status), "event": effect.event.value,
                             "time": time.time()}
