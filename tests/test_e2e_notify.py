@@ -35,12 +35,11 @@ def step(word):
             time.sleep(float(interval))
     elif word == "ignore-abrt":
         signal.signal(signal.SIGABRT, signal.SIG_IGN)
-    elif word == "child-ready":  # a grandchild says it, then ends
-        pid = os.fork()
-        if pid == 0:
+    elif word == "child-ready":  # a child says it (and lives on: a sender must be checkable)
+        if os.fork() == 0:
             send("READY=1")
+            time.sleep(1000)
             os._exit(0)
-        os.waitpid(pid, 0)
     else:
         send(word)
 
@@ -120,12 +119,14 @@ def test_started_only_after_ready_and_dependent_waits(sup):
     sup.wait_state("web", "started")
     db = sup.ctl("--json", "status", "db", check=True).json
     assert (db["state"], db["status_text"]) == ("started", "serving")
+    assert "  status:     serving\n" in sup.ctl("status", "db", check=True).out
     say(fifo, "RELOADING=1")
     sup.poll(lambda: sup.status("db")["notify"]["reloading"], "db reloading")
     say(fifo, "READY=1\\nSTOPPING=1")
     db = sup.poll(lambda: sup.status("db")["notify"]["stopping"] and sup.status("db"),
                   "db stopping")
     assert db["notify"] == {"stopping": True, "reloading": False}
+    assert "  notify:     stopping\n" in sup.ctl("status", "db", check=True).out
 
 
 def test_a_descendant_of_the_service_may_notify(sup):

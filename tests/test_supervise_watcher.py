@@ -46,6 +46,7 @@ class FakeProcs:
         self.signals: list[str] = []
         self.last_exit = None
         self.ready_seen = False
+        self.notify = None  # no sd_notify socket
 
     def spawn(self, role, launch):
         child = SimpleNamespace(role=role, pid=7000 + len(self.children), pidfd=-1)
