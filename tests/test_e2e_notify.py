@@ -202,3 +202,34 @@ def test_sdnotify_library_client(sup):
     sup.start()
     status = sup.ctl("--json", "start", "lib", check=True).json
     assert (status["state"], status["status_text"]) == ("started", "from sdnotify")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _running(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def test_watchdog_fires_while_the_root_is_away(sup):
+    # The root is SIGKILLed while the service still pings; the pings stop; its watcher aborts
+    # it by itself. A new root takes the watcher back and starts the service again.
+    notifier(sup, "dog", "READY=1", "ping:0.1:15", settings="watchdog-timeout = 1\n")
+    sup.start("dog")
+    pid = sup.wait_state("dog", "started")["pid"]
+    watcher = int(_stat(pid)[1])
+    sup.proc.kill()
+    sup.proc.wait()
+    assert _running(pid)
+    sup.poll(lambda: not _running(pid), "the watcher to abort the hung service", timeout=20)
+    assert _running(watcher)
+    sup.start("dog")
+    back = sup.wait_until(lambda s: s.get("dog", {}).get("state") == "started" and
+                          s["dog"]["pid"] not in (None, pid), "dog started again")["dog"]
+    assert back["pid"] != pid
