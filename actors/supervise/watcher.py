@@ -4,7 +4,8 @@ Forked from the zygote, it starts its service's command (the root's `spawn` orde
 everything needed: the watcher parses no configuration), waits on it through a pidfd, keeps its
 output, and reports every change to the root: spawned, spawn_failed, ready, ready_failed,
 exited, and for an sd_notify service notify_state, extend_timeout and watchdog
-(notify_socket.py). It carries out `signal`, `kill`, `logs` and `follow` orders, and exits on `retire`.
+(notify_socket.py). It carries out `signal`, `kill`, `logs` and `follow` orders, and exits on
+`retire`.
 
 The root owns decisions, the watcher owns the process. When the root goes away the watcher
 keeps its process and its output and keeps trying the root's endpoint (every 0.1 s, backing
@@ -22,8 +23,12 @@ threads, and a fraction of the memory, in a process of which there are hundreds.
 One loop, one `poll`: the root connection, a SIGCHLD wake-up fd, the commands' pidfds, the
 output pipe, the readiness pipe and the sd_notify socket; its timeout is the earliest of its
 few deadlines (the reconnection back-off, the stop escalation, the readiness-pipe grace, the
-service's watchdog), so while the root is up
-and nothing is stopping an idle watcher never wakes: the root keeps the service's timers.
+service's watchdog), so while the root is up and nothing is stopping an idle watcher never
+wakes (but for a watchdog): the root keeps the service's other timers.
+
+A service's watchdog is the one timer the watcher keeps itself: it must hold while the root is
+away. When it passes (or the service sends WATCHDOG=trigger) the watcher reports `watchdog`,
+sends SIGABRT, and SIGKILLs what is left after stop-timeout (`abort_hung`).
 """
 
 from __future__ import annotations
@@ -149,6 +154,8 @@ class Watcher:
             return
         if role == "start":
             self.kill_at = None  # a new start: any stop before it is over
+        elif self.procs.notify is not None:
+            self.procs.notify.stop_watchdog()  # a stop command: no more pings are owed
         self.escalate_after(kill_after)
         try:
             child = self.procs.spawn(role, launch)
