@@ -156,7 +156,10 @@ class ServiceProcesses:
             pass_fds.append(target)
             return None
         # Any other number: moved into place in the child, just before exec (the pipe's own
-        # end is close-on-exec, the copy at `target` is not).
+        # end is close-on-exec, the copy at `target` is not). When the pipe already got that
+        # number, dup2 would do nothing and leave it close-on-exec: clear the flag instead.
+        if write_end == target:
+            return lambda: os.set_inheritable(target, True)
         return lambda: os.dup2(write_end, target)
 
     def _notify_socket(self, launch: dict[str, Any], argv: list[str], env: dict[str, str]):
