@@ -130,6 +130,12 @@ REPORTS: dict[str, dict[str, Check]] = {
     "ready": {},
     "ready_failed": {},
     "exited": {"role": STR, "pid": INT, "code": optional(INT), "signal": optional(STR)},
+    # sd_notify (ready-notification = notify): what the service says of itself, on change
+    # and after each reconnection; EXTEND_TIMEOUT_USEC in seconds; its watchdog passed (or
+    # was triggered) and the watcher is aborting it, `reason` in words.
+    "notify_state": {"status": optional(STR), "stopping": BOOL, "reloading": BOOL},
+    "extend_timeout": {"seconds": NUM},
+    "watchdog": {"reason": STR},
     "logs": {"request": INT, "data": BYTES, "truncated": BOOL},  # answer to "logs"
     "output": {"data": BYTES},                              # new output, while followed
     "retired": {"log": BYTES},                              # last words before it exits

@@ -93,6 +93,12 @@ def _status_block(s: dict[str, Any]) -> str:
     if s["pid"]:
         lines.append(f"  pid:        {s['pid']}")
     lines.append(f"  restarts:   {s['restarts']}")
+    if s.get("status_text"):
+        lines.append(f"  status:     {s['status_text']}")  # sd_notify STATUS=
+    notify = s.get("notify") or {}
+    said = [word for word in ("stopping", "reloading") if notify.get(word)]
+    if said:
+        lines.append(f"  notify:     {', '.join(said)}")
     if s.get("stop_reason"):
         lines.append(f"  stopped:    {s['stop_reason']}")
     if s.get("reason"):

@@ -31,7 +31,8 @@ NEVER = {
 }
 SPECS = {ServiceType.INTERNAL: internal, ServiceType.PROCESS: proc,
          ServiceType.SCRIPTED: scripted}
-HANDLER_MODULES = {"actors.engine.process", "actors.engine.scripted", "actors.engine.lifecycle"}
+HANDLER_MODULES = {"actors.engine.process", "actors.engine.scripted", "actors.engine.notify",
+                   "actors.engine.lifecycle"}
 
 
 def cells(kind=None):

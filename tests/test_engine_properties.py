@@ -190,7 +190,9 @@ def possible_actions(sim: Sim, names: list[str]) -> list[tuple]:
             actions += [("exit", name, role, code, sig) for code, sig in EXITS]
             rec = sim.engine._g.records[name]
             if role is Role.START and rec.spec.ready_notification is not None:
-                actions += [("ready", name), ("ready-fail", name)]
+                actions += [("ready", name), ("ready-fail", name), ("extend", name)]
+                if proc.ready:  # a watcher arms the watchdog only once it saw readiness
+                    actions.append(("watchdog", name))
     actions += [("tick", 0.1), ("tick", 1.0), ("tick", 30.0), ("shutdown",)]
     return actions
 
@@ -221,6 +223,12 @@ def perform(sim: Sim, action: tuple) -> None:
         sim.ready(action[1])
     elif verb == "ready-fail":
         sim.ready_fails(action[1])
+    elif verb == "extend":
+        sim.engine.on_extend_timeout(action[1], 20.0, sim.now)
+        sim._absorb()
+    elif verb == "watchdog":
+        sim.engine.on_watchdog(action[1], "WATCHDOG=trigger", sim.now)
+        sim._absorb()
     elif verb == "tick":
         sim.tick(action[1])
     elif verb == "shutdown":

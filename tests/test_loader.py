@@ -189,6 +189,23 @@ def test_rlimit_omitted_side_keeps_the_current_limit(tmp_path):
                                     ("data", 1000, 2000))
 
 
+def test_ready_notification_notify_and_its_watchdog(tmp_path):
+    # notify (sd_notify) with a watchdog; a watchdog-timeout without notify is dropped with a
+    # warning naming the line; the default is no watchdog.
+    sd = services(tmp_path / "sd",
+                  a="type = process\ncommand = x\nready-notification = notify\n"
+                    "watchdog-timeout = 2.5\n",
+                  b="type = process\ncommand = x\nwatchdog-timeout = 3\n",
+                  c="type = process\ncommand = x\nready-notification = notify\n")
+    assert one(sd, "a").ready_notification == ReadyNotification(ReadyKind.NOTIFY)
+    assert one(sd, "a").watchdog_timeout == 2.5
+    assert one(sd, "c").watchdog_timeout == 0.0
+    loader = ServiceLoader([str(sd)], {})
+    assert loader.load("b")[0].watchdog_timeout == 0.0
+    assert [str(w) for w in loader.warnings] == [
+        f"{sd}/b:3: watchdog-timeout: ignored: ready-notification is not 'notify'"]
+
+
 def test_nice_out_of_range_is_clamped_with_a_warning(tmp_path):
     # dinit clamps nice to the system's range; zeroinit says so.
     sd = services(tmp_path / "sd", a="type = process\ncommand = x\nnice = 100\n")

@@ -180,7 +180,7 @@ def test_unreadable_description(tmp_path):
     ("logfile-permissions = 0x1ff", "logfile-permissions",
      "expected an octal mode such as 600, got '0x1ff'"),
     ("ready-notification = socket:3", "ready-notification",
-     "expected pipefd:N or pipevar:NAME, got 'socket:3'"),
+     "expected pipefd:N, pipevar:NAME or notify, got 'socket:3'"),
     ("ready-notification = pipefd:three", "ready-notification",
      "pipefd: expected a file descriptor number, got 'three'"),
     ("ready-notification = pipevar:", "ready-notification",

@@ -54,6 +54,7 @@ class FakeProcs:
         self.signals: list[str] = []
         self.last_exit = None
         self.ready_seen = False
+        self.notify = None  # no sd_notify socket
 
     def spawn(self, role, launch):
         child = SimpleNamespace(role=role, pid=7000 + len(self.children), pidfd=-1)
@@ -484,3 +485,26 @@ def test_watcher_reports_ready_on_the_first_line(make):
     assert reports(w) == [("spawned", "start"), ("ready",)]
     assert w.next_deadline() is None
 
+
+
+def test_watcher_readiness_pipe_works_when_it_already_has_the_wanted_number(make):
+    # The pipe's write end happens to get fd 20 itself (19 and below are taken): the child
+    # still gets it open (dup2 onto itself would have left it close-on-exec).
+    w = make(fake=False)
+    held = []
+    try:
+        while True:
+            fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+            if fd >= 19:
+                os.close(fd)
+                break
+            held.append(fd)
+        if fd != 19:
+            pytest.skip(f"fds up to {fd} are taken in this process")
+        spawn_python(w, "import os, signal; os.write(20, b'ok\\n'); signal.pause()")
+        assert w.procs.ready_fd == 19
+        w.on_fd(w.procs.ready_fd, _wait_readable(w.procs.ready_fd))
+        assert reports(w) == [("spawned", "start"), ("ready",)]
+    finally:
+        for fd in held:
+            os.close(fd)

@@ -8,7 +8,8 @@ actors carry the effects out, and a test walks this package's imports to keep it
 Where each rule lives: `activation.py` (require, release, start, a start's failure) and
 `rollback.py` (stop, rollback of dependents, restart decisions) are the dependency rules, put
 together with their two queues in `graph.py`; `lifecycle.py` is the table of what each service
-type does with its processes, phase by phase (handlers in `process.py` and `scripted.py`);
+type does with its processes, phase by phase (handlers in `process.py`, `scripted.py` and, for
+what an sd_notify service says beyond READY=1 and for its watchdog, `notify.py`);
 `restart.py` the restart policy and rate limit; `engine.py` the public face.
 
 States
@@ -56,7 +57,8 @@ unexpectedly, the service is force-stopped: its hard dependents are rolled back 
 order); then it restarts if its `restart` policy and the restart limit allow, and each
 dependent comes back by its own policy. A dependent that comes back requires its dependency
 again, so it can bring back a dependency whose own policy is `no`. If the service will not come
-back, its hard dependents stop with reason dep-failed and stay down. Soft links (`waits-for`,
+back, its hard dependents stop with reason dep-failed and stay down. A process aborted by its
+watchdog is such a crash too, with stop reason `watchdog`. Soft links (`waits-for`,
 a `depends-ms` already satisfied) are broken when the dependency stops for good, and kept over
 a restart. A start failure fails the hard and still-waiting milestone dependents that were
 starting; `waits-for` never fails anything.
@@ -75,12 +77,13 @@ the earliest; the actor sleeps until then and calls `advance(now)`, which fires 
 """
 
 from actors.engine.engine import ACCEPTED, Engine, Outcome, UnknownService
+from actors.engine.record import NotifyState
 from actors.engine.model import (Chain, Effect, Event, ExitStatus, Idle, Kill, Log, LogLevel,
                                  Notify, Rejected, Retire, Role, Signal, Snapshot, Spawn, State,
                                  StopReason, TimerKind)
 
 __all__ = [
     "ACCEPTED", "Chain", "Effect", "Engine", "Event", "ExitStatus", "Idle", "Kill", "Log",
-    "LogLevel", "Notify", "Outcome", "Rejected", "Retire", "Role", "Signal", "Snapshot", "Spawn",
+    "LogLevel", "Notify", "NotifyState", "Outcome", "Rejected", "Retire", "Role", "Signal", "Snapshot", "Spawn",
     "State", "StopReason", "TimerKind", "UnknownService",
 ]

@@ -16,7 +16,7 @@ from actors.engine.graph import ServiceGraph
 from actors.engine.links import DeclaredLinks
 from actors.engine.model import Effect, ExitStatus, Idle, Role, Snapshot, State, TimerKind
 from actors.engine.phases import Input
-from actors.engine.record import ServiceRecord
+from actors.engine.record import NotifyState, ServiceRecord
 from actors.engine.status import snapshot_of, status_object
 from actors.loader.spec import DepKind, ServiceSpec
 
@@ -264,6 +264,8 @@ class Engine:
     # -----------------------------------------------------------------------------------------
 
     def on_spawned(self, name: str, pid: int, now: float, role: Role = Role.START) -> None:
+        if role is Role.START:
+            self._record(name).notify = NotifyState()  # a new process has said nothing yet
         self._report(name, now, Input.SPAWNED if role is Role.START else Input.STOP_SPAWNED, pid)
 
     def on_spawn_failed(self, name: str, reason: str, now: float,
@@ -276,6 +278,19 @@ class Engine:
 
     def on_ready_failed(self, name: str, now: float) -> None:
         self._report(name, now, Input.READY_FAILED)
+
+    def on_extend_timeout(self, name: str, seconds: float, now: float) -> None:
+        """sd_notify EXTEND_TIMEOUT_USEC: a start under way gets `seconds` more from now."""
+        self._report(name, now, Input.EXTEND_TIMEOUT, seconds)
+
+    def on_watchdog(self, name: str, why: str, now: float) -> None:
+        """Its watcher is aborting it for a missed watchdog (`why` says which way)."""
+        self._report(name, now, Input.WATCHDOG, why)
+
+    def on_notify_state(self, name: str, state: NotifyState) -> None:
+        """What a `notify` service last said of itself (STATUS, STOPPING, RELOADING): shown in
+        its status object; no rule depends on it."""
+        self._record(name).notify = state
 
     def on_exited(self, name: str, exit: ExitStatus, now: float,
                   role: Role = Role.START) -> None:

@@ -35,7 +35,12 @@ class StopReason(enum.Enum):
     EXEC_FAILED = "exec-failed"   # its command could not be executed
     TIMED_OUT = "timed-out"       # its start took longer than start-timeout
     TERMINATED = "terminated"     # its process ended unexpectedly while it was started
+    WATCHDOG = "watchdog"         # it was started, missed its watchdog deadline and was aborted
 
+
+# Stop reasons of a process that ended while started: a crash, handled alike (its dependents
+# come back with it when its policy restarts it).
+CRASH_REASONS = frozenset({StopReason.TERMINATED, StopReason.WATCHDOG})
 
 # Stop reasons that count as a failure of the service itself or of what it needs.
 FAILURE_REASONS = frozenset({StopReason.DEP_FAILED, StopReason.FAILED, StopReason.EXEC_FAILED,
@@ -175,6 +180,7 @@ class Snapshot:
     last_exit: ExitStatus | None
     restarts: int
     reason: str                   # the last failure in words, or ""
+    notify: Any = None            # a `notify` service's NotifyState (record.py), else None
 
     @property
     def name(self) -> str:

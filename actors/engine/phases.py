@@ -44,6 +44,8 @@ class Input(enum.Enum):
     SPAWN_FAILED = "spawn-failed"    # it could not be executed (value: why)
     READY = "ready"                  # it wrote to its readiness pipe
     READY_FAILED = "ready-failed"    # it closed its readiness pipe without writing
+    EXTEND_TIMEOUT = "extend-timeout"  # sd_notify EXTEND_TIMEOUT_USEC (value: seconds from now)
+    WATCHDOG = "watchdog"            # it missed its watchdog; the watcher aborts it (value: why)
     EXITED = "exited"                # it ended (value: its ExitStatus)
     # ... and about the stop command.
     STOP_SPAWNED = "stop-spawned"

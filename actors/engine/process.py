@@ -31,6 +31,7 @@ def launch(g: Rules, rec: ServiceRecord, phase: Phase = Phase.LAUNCHING) -> None
     """Ask for the start command, with the start timer running."""
     rec.phase = phase
     rec.last_start = g.now
+    rec.hung = ""
     g.effects.append(Spawn(rec.name, Role.START))
     if rec.spec.start_timeout > 0:
         g.arm_timer(rec, TimerKind.START, rec.spec.start_timeout)
@@ -126,8 +127,8 @@ def _exited(rec: ServiceRecord, exit: ExitStatus) -> None:
 
 
 def _terminated(rec: ServiceRecord, exit: ExitStatus) -> None:
-    rec.stop_reason = StopReason.TERMINATED
-    rec.failure = f"process {exit.describe()}"
+    rec.stop_reason = StopReason.WATCHDOG if rec.hung else StopReason.TERMINATED
+    rec.failure = f"process {exit.describe()}" + (f" ({rec.hung})" if rec.hung else "")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,6 +59,15 @@ class DepLink:
         return f"<{self.dependent.name} -{self.kind.value}-> {self.dependency.name}>"
 
 
+@dataclass(frozen=True, slots=True)
+class NotifyState:
+    """What a `notify` service last said of itself (sd_notify STATUS, STOPPING, RELOADING)."""
+
+    status_text: str | None = None
+    stopping: bool = False
+    reloading: bool = False
+
+
 @dataclass(eq=False, slots=True)
 class Timer:
     kind: TimerKind
@@ -118,6 +127,10 @@ class ServiceRecord:
     window: RestartWindow = field(default_factory=RestartWindow)
     restarts: int = 0               # automatic restarts since last started by command
     timer: Timer | None = None
+    # sd_notify (notify.py): what the service said of itself, and why its watchdog fired
+    # ("" while it has not; cleared at each launch).
+    notify: NotifyState = field(default_factory=NotifyState)
+    hung: str = ""
 
     @property
     def name(self) -> str:

@@ -12,7 +12,7 @@ each dependent comes back by its own policy. The starting half of the rules is
 from __future__ import annotations
 
 from actors.engine.core import Core
-from actors.engine.model import Chain, Event, LogLevel, Retire, State, StopReason
+from actors.engine.model import CRASH_REASONS, Chain, Event, LogLevel, Retire, State, StopReason
 from actors.engine.record import ServiceRecord
 from actors.engine.restart import admit_restart, policy_wants_restart
 from actors.loader.kinds import OPTION_ALWAYS_CHAIN
@@ -179,7 +179,7 @@ class Rollback(Core):
             return
         # It comes back once we do, if its own policy says so. We died, or were ourselves
         # taken down by a dependency that died.
-        if (rec.stop_reason is StopReason.TERMINATED or rec.lost_to is not None) \
+        if (rec.stop_reason in CRASH_REASONS or rec.lost_to is not None) \
                 and dependent.state is not STOPPED:
             dependent.lost_to = rec
         self.forced_stop(dependent)

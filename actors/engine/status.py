@@ -2,15 +2,17 @@
 from it at the protocol edge.
 
 See shared/DESIGN.md, "Commands": the fields below are the ones scripts rely on; the extras
-(`depends_ms`, `after`, `before`, `reason`) only add to them.
+(`depends_ms`, `after`, `before`, `reason`, and sd_notify's `status_text` and `notify`) only
+add to them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from actors.engine.model import FAILURE_REASONS, Snapshot, State, StopReason
+from actors.engine.model import CRASH_REASONS, FAILURE_REASONS, Snapshot, State
 from actors.engine.record import ServiceRecord
+from actors.loader.kinds import ReadyKind
 
 
 def is_failed(rec: ServiceRecord) -> bool:
@@ -22,13 +24,15 @@ def is_failed(rec: ServiceRecord) -> bool:
     if rec.stop_reason in FAILURE_REASONS:
         return True
     # A process told to go (HUP, INT, TERM, USR1, USR2) did not fail, whoever told it.
-    return (rec.stop_reason is StopReason.TERMINATED and rec.last_exit is not None
+    return (rec.stop_reason in CRASH_REASONS and rec.last_exit is not None
             and not rec.last_exit.clean_for_on_failure)
 
 
 def snapshot_of(rec: ServiceRecord) -> Snapshot:
+    ready = rec.spec.ready_notification
+    notify = rec.notify if ready is not None and ready.kind is ReadyKind.NOTIFY else None
     return Snapshot(rec.spec, rec.state, rec.target, rec.explicit, rec.pid, is_failed(rec),
-                    rec.stop_reason, rec.last_exit, rec.restarts, rec.failure)
+                    rec.stop_reason, rec.last_exit, rec.restarts, rec.failure, notify)
 
 
 def status_object(snap: Snapshot) -> dict[str, Any]:
@@ -51,4 +55,9 @@ def status_object(snap: Snapshot) -> dict[str, Any]:
         "after": list(spec.after),
         "before": list(spec.before),
         "reason": snap.reason or None,
+        # shared/DESIGN.md, sd_notify: STATUS=... as "status_text"; STOPPING=1 and RELOADING=1
+        # under "notify" (null for a service that does not speak sd_notify).
+        "status_text": snap.notify.status_text if snap.notify else None,
+        "notify": {"stopping": snap.notify.stopping, "reloading": snap.notify.reloading}
+        if snap.notify else None,
     }

@@ -29,7 +29,7 @@ from actors.loader.errors import BadValue, LoadError
 from actors.loader.settings import Kind, SettingDef, Subst
 from actors.loader.values import Warned
 from actors.loader.spec import (
-    OPTION_SIGNAL_PROCESS_ONLY, OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE, LogType,
+    OPTION_SIGNAL_PROCESS_ONLY, OPTION_SKIPPABLE, OPTION_START_INTERRUPTIBLE, LogType, ReadyKind,
     ServiceSpec, ServiceType, is_valid_service_name,
 )
 
@@ -221,6 +221,7 @@ class _Draft:
         kind = self.fields.get("type", S.default("type"))
         self._check_command(kind)
         self._check_log(kind)
+        self._check_watchdog(kind)
         self._lint(kind)
         pool = None
         if "instances" in self.fields and self.arg is None:
@@ -255,6 +256,14 @@ class _Draft:
         elif "logfile_keep" in self.set_at and not rotates:
             at = self.set_at["logfile_keep"]
             self.warn(at, at.name, "ignored without logfile-max-size")
+
+    def _check_watchdog(self, kind: ServiceType) -> None:
+        ready = self.fields.get("ready_notification")
+        if "watchdog_timeout" in self.set_at and kind is ServiceType.PROCESS and \
+                (ready is None or ready.kind is not ReadyKind.NOTIFY):
+            at = self.set_at["watchdog_timeout"]
+            self.warn(at, at.name, "ignored: ready-notification is not 'notify'")
+            self.fields.pop("watchdog_timeout", None)
 
     def _lint(self, kind: ServiceType) -> None:
         if "type" in self.failed:

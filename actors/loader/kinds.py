@@ -56,6 +56,7 @@ class ReadyKind(enum.Enum):
 
     PIPEFD = "pipefd"    # the write end of a pipe is the given file descriptor number
     PIPEVAR = "pipevar"  # the pipe's fd number is put in the given environment variable
+    NOTIFY = "notify"    # zeroinit's addition: systemd's sd_notify datagrams on NOTIFY_SOCKET
 
 
 # `options` flags zeroinit acts on (dinit-service(5), "OPTIONS") ...
@@ -75,7 +76,7 @@ LOAD_OPTIONS = frozenset({"export-passwd-vars", "export-service-name", "sub-vars
 
 @dataclass(frozen=True, slots=True)
 class ReadyNotification:
-    """`ready-notification = pipefd:N` or `pipevar:NAME`."""
+    """`ready-notification = pipefd:N`, `pipevar:NAME` or `notify`."""
 
     kind: ReadyKind
     fd: int = -1        # for PIPEFD: the descriptor number the process writes to

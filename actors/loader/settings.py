@@ -53,7 +53,7 @@ class Value(enum.Enum):
     SIZE = "size"                # bytes, 1 or more, with an optional K, M or G (1024s)
     SIGNAL = "signal"            # a signal name or number, or `none`
     LOG_TYPE = "log-type"        # file | buffer | none | inherit
-    READY = "ready"              # pipefd:N | pipevar:NAME
+    READY = "ready"              # pipefd:N | pipevar:NAME | notify
     RUN_AS = "run-as"            # a user name or a numeric uid
     SERVICE_NAME = "service-name"
     PATH = "path"                # any non-empty path
@@ -144,6 +144,10 @@ def _defs() -> list[SettingDef]:
         # dinit load-service.h: log_buffer_max defaults to 4096.
         SettingDef("log-buffer-size", v, Value.COUNT, "log_buffer_size", 4096, applies_to=proc),
         SettingDef("ready-notification", v, Value.READY, "ready_notification", None,
+                   applies_to=ONLY_PROCESS),
+        # zeroinit's addition (systemd's WatchdogSec=): with ready-notification = notify, the
+        # service must send WATCHDOG=1 at least this often once ready (0: no watchdog).
+        SettingDef("watchdog-timeout", v, Value.SECONDS, "watchdog_timeout", 0.0,
                    applies_to=ONLY_PROCESS),
         SettingDef("chain-to", v, Value.SERVICE_NAME, "chain_to", None, subst=pre),
         SettingDef("options", Kind.FLAGS, Value.OPTION, "options", frozenset(), _EITHER),

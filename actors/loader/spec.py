@@ -58,6 +58,8 @@ class ServiceSpec:
     log_type: LogType = default("log-type")
     log_buffer_size: int = default("log-buffer-size")
     ready_notification: ReadyNotification | None = None
+    # Seconds between the WATCHDOG=1 a `notify` service must send once ready; 0: no watchdog.
+    watchdog_timeout: float = default("watchdog-timeout")
 
     options: frozenset[str] = frozenset()
     # Applied by the service's watcher to itself before it starts the process, so the process

@@ -146,6 +146,8 @@ def parse_log_type(value: str) -> LogType:
 
 
 def parse_ready(value: str) -> ReadyNotification:
+    if value == "notify":
+        return ReadyNotification(ReadyKind.NOTIFY)
     kind, sep, arg = value.partition(":")
     if kind == "pipefd" and sep:
         if not re.fullmatch(r"\d{1,10}", arg) or int(arg) > 2**31 - 1:
@@ -155,7 +157,7 @@ def parse_ready(value: str) -> ReadyNotification:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", arg):
             raise BadValue(f"pipevar: expected an environment variable name, got '{arg}'")
         return ReadyNotification(ReadyKind.PIPEVAR, var=arg)
-    raise BadValue(f"expected pipefd:N or pipevar:NAME, got '{value}'")
+    raise BadValue(f"expected pipefd:N, pipevar:NAME or notify, got '{value}'")
 
 
 def parse_run_as(value: str) -> RunAs:

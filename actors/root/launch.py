@@ -33,6 +33,9 @@ def launch_for(spec: ServiceSpec, role: Role) -> dict[str, Any]:
         "ready": None if not uses_readiness else {
             "kind": ready.kind.value, "fd": ready.fd, "var": ready.var,
         },
+        # ready-notification = notify only (the loader drops it otherwise): seconds; 0: none.
+        "watchdog": spec.watchdog_timeout if uses_readiness else 0.0,
+        "stop_timeout": spec.stop_timeout,
         "nice": spec.nice,
         "oom_score_adj": spec.oom_score_adj,
         "rlimits": [list(limit) for limit in spec.rlimits],

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import zmq
 
-from actors.engine import Engine, ExitStatus, Role
+from actors.engine import Engine, ExitStatus, NotifyState, Role
 from actors.root.console import Console
 from actors.root.watcher_table import WatcherTable
 from broker import protocol
@@ -52,6 +52,8 @@ class Reports:
             "hello": self._hello, "spawned": self._spawned, "spawn_failed": self._spawn_failed,
             "ready": self._ready, "ready_failed": self._ready_failed, "exited": self._exited,
             "logs": self._logs, "output": self._output, "retired": self._retired,
+            "notify_state": self._notify_state, "extend_timeout": self._extend_timeout,
+            "watchdog": self._watchdog,
         }
         assert set(self._handlers) == set(protocol.REPORTS), "a report kind without a handler"
 
@@ -132,6 +134,16 @@ class Reports:
             self.table.forget_daemon(service)
         self.engine.on_exited(service, ExitStatus(report["code"], report["signal"]), self.clock(),
                               Role(report["role"]))
+
+    def _notify_state(self, service: str, report: dict[str, Any]) -> None:
+        self.engine.on_notify_state(service, NotifyState(report["status"], report["stopping"],
+                                                         report["reloading"]))
+
+    def _extend_timeout(self, service: str, report: dict[str, Any]) -> None:
+        self.engine.on_extend_timeout(service, float(report["seconds"]), self.clock())
+
+    def _watchdog(self, service: str, report: dict[str, Any]) -> None:
+        self.engine.on_watchdog(service, report["reason"], self.clock())
 
     def _logs(self, service: str, report: dict[str, Any]) -> None:
         self.listener.on_logs_report(report["request"], report["data"], report["truncated"])

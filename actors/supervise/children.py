@@ -20,6 +20,7 @@ import signal
 from typing import Any
 
 from actors.signames import signal_name, signal_number
+from actors.supervise.notify_socket import NotifySocket, exec_with_own_pid
 from actors.supervise.output import DEVNULL, ServiceOutput
 
 RESERVED_FDS = range(3, 10)  # placeholders, so `pipefd:N` can be given N in 3..9 cheaply
@@ -78,6 +79,7 @@ class ServiceProcesses:
         self.ready_fd: int | None = None   # read end of the readiness pipe
         self.ready_seen = False
         self.last_exit: Exit | None = None
+        self.notify: NotifySocket | None = None  # for ready-notification = notify, made once
         self._limits_applied = False
 
     # --- starting -----------------------------------------------------------------------------
@@ -97,8 +99,11 @@ class ServiceProcesses:
         stdin, out, to_close = self._stdio(launch)
         pass_fds: list[int] = []
         preexec = None
-        if role == "start" and launch.get("ready"):
-            preexec = self._ready_pipe(launch["ready"], env, pass_fds, to_close)
+        ready = launch.get("ready") if role == "start" else None
+        if ready and ready["kind"] == "notify":
+            preexec = self._notify_socket(launch, argv, env)
+        elif ready:
+            preexec = self._ready_pipe(ready, env, pass_fds, to_close)
         user = launch.get("user") or {}
         try:
             if user or preexec is not None:
@@ -151,11 +156,26 @@ class ServiceProcesses:
             pass_fds.append(target)
             return None
         # Any other number: moved into place in the child, just before exec (the pipe's own
-        # end is close-on-exec, the copy at `target` is not). The pipe may have got that very
-        # number: then dup2 would do nothing and leave it close-on-exec.
+        # end is close-on-exec, the copy at `target` is not). When the pipe already got that
+        # number, dup2 would do nothing and leave it close-on-exec: clear the flag instead.
         if write_end == target:
             return lambda: os.set_inheritable(target, True)
         return lambda: os.dup2(write_end, target)
+
+    def _notify_socket(self, launch: dict[str, Any], argv: list[str], env: dict[str, str]):
+        """NOTIFY_SOCKET (and the watchdog's variables) for the command; with a watchdog, the
+        preexec hook that execs it with WATCHDOG_PID (notify_socket.py)."""
+        if self.notify is None:
+            self.notify = NotifySocket()
+        env.update(self.notify.launching(launch))
+        if "WATCHDOG_USEC" not in env:
+            return None
+        try:
+            path = argv[0] if "/" in argv[0] else _find_program(argv[0],
+                                                                env.get("PATH", os.defpath))
+        except OSError:
+            return None  # posix_spawn then fails the same way, and says so
+        return exec_with_own_pid(path, argv, env)
 
     def _apply_limits(self, launch: dict[str, Any]) -> None:
         """nice, oom-score-adj and rlimits are set on the watcher itself, once, and inherited:
@@ -236,13 +256,16 @@ class ServiceProcesses:
         if role == "start":
             self.last_exit = exit
             self.out.command_ended()
+            if self.notify is not None:
+                self.notify.process_ended()
             if self.ready_fd is not None and not self.ready_seen:
                 self._close_ready()  # the exit says it all
         return exit
 
     def fds(self) -> list[int]:
         fds = [child.pidfd for child in self.children.values()]
-        for fd in (self.out.fd, self.ready_fd):
+        for fd in (self.out.fd, self.ready_fd,
+                   self.notify.fileno() if self.notify is not None else None):
             if fd is not None:
                 fds.append(fd)
         return fds

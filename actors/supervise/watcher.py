@@ -3,7 +3,9 @@
 Forked from the zygote, it starts its service's command (the root's `spawn` order carries
 everything needed: the watcher parses no configuration), waits on it through a pidfd, keeps its
 output, and reports every change to the root: spawned, spawn_failed, ready, ready_failed,
-exited. It carries out `signal`, `kill`, `logs` and `follow` orders, and exits on `retire`.
+exited, and for an sd_notify service notify_state, extend_timeout and watchdog
+(notify_socket.py). It carries out `signal`, `kill`, `logs` and `follow` orders, and exits on
+`retire`.
 
 The root owns decisions, the watcher owns the process. When the root goes away the watcher
 keeps its process and its output and keeps trying the root's endpoint (every 0.1 s, backing
@@ -19,9 +21,14 @@ It speaks ZMTP to the root's ROUTER itself (`broker.zmtp`), without a ZeroMQ con
 threads, and a fraction of the memory, in a process of which there are hundreds.
 
 One loop, one `poll`: the root connection, a SIGCHLD wake-up fd, the commands' pidfds, the
-output pipe and the readiness pipe; its timeout is the earliest of its few deadlines (the
-reconnection back-off, the stop escalation, the readiness-pipe grace), so while the root is up
-and nothing is stopping an idle watcher never wakes: the root keeps the service's timers.
+output pipe, the readiness pipe and the sd_notify socket; its timeout is the earliest of its
+few deadlines (the reconnection back-off, the stop escalation, the readiness-pipe grace, the
+service's watchdog), so while the root is up and nothing is stopping an idle watcher never
+wakes (but for a watchdog): the root keeps the service's other timers.
+
+A service's watchdog is the one timer the watcher keeps itself: it must hold while the root is
+away. When it passes (or the service sends WATCHDOG=trigger) the watcher reports `watchdog`,
+sends SIGABRT, and SIGKILLs what is left after stop-timeout (`abort_hung`).
 """
 
 from __future__ import annotations
@@ -96,6 +103,9 @@ class Watcher:
             self.disconnected()
             return
         self.reconnect_delay = RECONNECT_FIRST
+        notify = self.procs.notify
+        if notify is not None and notify.said_anything() and self.ever_connected:
+            self.report("notify_state", **notify.state())  # what a new root cannot know
         if not self.ever_connected:
             self.ever_connected = True
             pending, self.pending = self.pending, []
@@ -144,6 +154,8 @@ class Watcher:
             return
         if role == "start":
             self.kill_at = None  # a new start: any stop before it is over
+        elif self.procs.notify is not None:
+            self.procs.notify.stop_watchdog()  # a stop command: no more pings are owed
         self.escalate_after(kill_after)
         try:
             child = self.procs.spawn(role, launch)
@@ -168,8 +180,12 @@ class Watcher:
             self.spawn(order["role"], order["launch"], order["kill_after"])
         elif kind == "signal":
             self.escalate_after(order["kill_after"])
+            if order["kill_after"] and self.procs.notify is not None:
+                self.procs.notify.stop_watchdog()  # a stop: no more pings are owed
             self.procs.signal(order["signal"], order["group"])
         elif kind == "kill":
+            if self.procs.notify is not None:
+                self.procs.notify.stop_watchdog()
             self.procs.kill()
         elif kind == "logs":
             data = self.procs.out.buffer.snapshot()
@@ -200,6 +216,10 @@ class Watcher:
         if self.kill_at is not None and now >= self.kill_at:
             self.kill_at = None
             self.procs.kill()
+        notify = self.procs.notify
+        if notify is not None and notify.watchdog_due(now):
+            notify.stop_watchdog()
+            self.abort_hung(f"no WATCHDOG=1 within {notify.watchdog:g} s")
         if self.ready_eof_at is not None and now >= self.ready_eof_at:
             self.ready_eof_at = None
             self.on_exits(self.procs.reap())
@@ -207,7 +227,8 @@ class Watcher:
                 self.report("ready_failed")
 
     def next_deadline(self) -> float | None:
-        deadlines = [d for d in (self.reconnect_at, self.kill_at, self.ready_eof_at)
+        watchdog = self.procs.notify.watchdog_at if self.procs.notify is not None else None
+        deadlines = [d for d in (self.reconnect_at, self.kill_at, self.ready_eof_at, watchdog)
                      if d is not None]
         return min(deadlines) if deadlines else None
 
@@ -249,6 +270,8 @@ class Watcher:
                 self.report("output", data=data)
         elif fd == self.procs.ready_fd:
             self.on_ready()
+        elif self.procs.notify is not None and fd == self.procs.notify.fileno():
+            self.on_notify()
 
     def on_root(self, mask: int) -> None:
         root = self.root
@@ -274,6 +297,33 @@ class Watcher:
             self.on_exits(self.procs.reap())
             if "start" in self.procs.children:
                 self.ready_eof_at = self.clock() + READY_EOF_GRACE
+
+    def on_notify(self) -> None:
+        """Datagrams on the sd_notify socket: the believed ones become reports."""
+        assert self.procs.notify is not None
+        child = self.procs.children.get("start")
+        for kind, fields in self.procs.notify.receive(child.pid if child else None,
+                                                      self.procs.ready_seen):
+            if kind == "watchdog":
+                self.abort_hung(fields["reason"])
+                continue
+            if kind == "ready":
+                self.procs.ready_seen = True
+            self.report(kind, **fields)
+
+    def abort_hung(self, reason: str) -> None:
+        """The watchdog passed (or was triggered): SIGABRT to the process (systemd's default
+        WatchdogSignal=), SIGKILL to what is left after stop-timeout, by the watcher itself;
+        the root hears why, then the exit."""
+        notify = self.procs.notify
+        assert notify is not None
+        if "start" not in self.procs.children:
+            return
+        self.report("watchdog", reason=reason)
+        self.procs.signal("SIGABRT", False)
+        if notify.stop_timeout > 0:
+            deadline = self.clock() + notify.stop_timeout
+            self.kill_at = deadline if self.kill_at is None else min(self.kill_at, deadline)
 
     def retire(self) -> int:
         self.procs.out.drain()
