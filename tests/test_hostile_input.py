@@ -99,3 +99,20 @@ def test_the_protocol_version_is_the_integer_one(version):
     frame = msgpack.packb({"v": version, "kind": "list", "id": 1})
     with pytest.raises(protocol.ProtocolError, match="unsupported protocol version"):
         protocol.decode_request(frame)
+
+
+def test_a_megabyte_description_loads_while_the_root_keeps_answering(sup):
+    # A description just under the 1 MiB limit, made of one long value: it loads (the
+    # splitting is linear), and the root answers list before and after.
+    sup.write("boot", "")
+    sup.start()
+    value = "a" * ((1 << 20) - 100)
+    sup.write("big", f"type = process\ncommand = sleep 1000\nworking-dir = /{value}\n")
+    assert sup.ctl("list").code == 0
+    result = sup.ctl("--json", "status", "big", timeout=30)
+    assert result.code == 0, result.err
+    assert sup.ctl("list").code == 0
+    too_big = "b" * (1 << 20)
+    sup.write("huge", f"type = process\ncommand = sleep 1000 {too_big}\n")
+    refused = sup.ctl("start", "huge", timeout=30)
+    assert refused.code == 1 and "larger than 1 MiB" in refused.err

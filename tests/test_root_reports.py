@@ -334,6 +334,22 @@ def test_reports_watcher_gone_after_retiring_is_expected(h):
     assert h.lines == [] and len(h.table) == 0
 
 
+def test_reports_last_words_of_a_watcher_reaped_before_they_arrived_are_kept(h):
+    # The zygote's word that a retiring watcher ended can overtake the watcher's `retired`
+    # (with its output) on the actor socket: the output is still kept, once, and only a
+    # `retired` is let through that way.
+    h.start()
+    h.hello()
+    h.table.retire("p")
+    h.reports.on_watcher_gone(4000)
+    h.report("p", "spawned", role="start", pid=4321)
+    assert any("has not said hello" in line for line in h.lines)
+    h.report("p", "retired", log=b"last words\n")
+    assert h.table.output_of("p") == b"last words\n"
+    h.report("p", "retired", log=b"again\n")  # only once
+    assert h.table.output_of("p") == b"last words\n"
+
+
 def _group_daemon() -> tuple[subprocess.Popen, int]:
     """A daemon leading its own process group, with a child in that group: (the daemon, a
     pidfd on its child). The test process is its parent, so it plays the daemon's watcher."""

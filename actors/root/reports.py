@@ -73,7 +73,9 @@ class Reports:
             self.console.log_limited("actor-socket", f"dropped a bad report: {exc}")
             return
         kind = report["kind"]
-        if kind != "hello" and not self.table.greeted(service):
+        if kind == "retired" and self.table.expects_retired(service):
+            pass
+        elif kind != "hello" and not self.table.greeted(service):
             self.console.log_limited("actor-socket", f"dropped a {kind} report from "
                                      f"{service!r}, which has not said hello")
             return

@@ -44,6 +44,7 @@ class WatcherTable:
         self.password = password      # each watcher's credentials (see watcher_gate.py)
         self.handles: dict[str, Handle] = {}
         self.last_output: dict[str, bytes] = {}
+        self.departed: set[str] = set()  # retired and ended; their `retired` not seen yet
         # Watchers that retired but whose process has not been reaped yet.
         self.exiting: set[int] = set()
 
@@ -165,6 +166,7 @@ class WatcherTable:
 
     def on_retired(self, service: str, output: bytes) -> None:
         self.last_output[service] = output
+        self.departed.discard(service)
         handle = self.handles.get(service)
         if handle is not None and handle.retiring:
             if handle.pid is not None:
@@ -176,9 +178,19 @@ class WatcherTable:
         self.exiting.discard(pid)
         for handle in list(self.handles.values()):
             if handle.pid == pid:
+                if handle.retiring:
+                    # Its `retired` (with its output) may still be on its way: the zygote's
+                    # word that it ended can overtake the watcher's last message.
+                    self.departed.add(handle.service)
                 self._forget(handle)
                 return None if handle.retiring else handle
         return None
+
+    def expects_retired(self, service: str) -> bool:
+        """Whether a `retired` report from `service` is believed: from its watcher, or from
+        one that retired and ended before its last words arrived."""
+        handle = self.handles.get(service)
+        return (handle is not None and handle.greeted) or service in self.departed
 
     def retiring(self, service: str) -> bool:
         handle = self.handles.get(service)
